@@ -1,0 +1,89 @@
+//! The residual basic block shared by the CIFAR ResNets and ResNet-18.
+use tch::nn;
+use tch::Tensor;
+
+use crate::blocks::{batch_norm, conv};
+use crate::ChannelGates;
+
+/// Channel counts and stride of one basic block.
+pub(crate) struct BlockWidths {
+    pub cin: i64,
+    /// conv1's output width (the block's inner, prunable width).
+    pub mid: i64,
+    pub cout: i64,
+    pub stride: i64,
+}
+
+/// How the block matches shapes when stride or width changes.
+pub(crate) enum ProjectionKind {
+    /// Option A: strided identity with zero-padded channels.
+    ZeroPad,
+    /// Option B: 1x1 conv + BN under the given name (`shortcut` for CIFAR ResNets,
+    /// `downsample` in torchvision).
+    Conv(&'static str),
+}
+
+#[derive(Debug)]
+enum BlockShortcut {
+    Identity,
+    /// Subsample by `stride`, then zero-pad from `cin` to `cout` channels, split as
+    /// evenly as possible before and after (the original pads cout/4 on each side).
+    Pad { stride: i64, cin: i64, cout: i64 },
+    Proj(nn::Conv2D, nn::BatchNorm),
+}
+
+/// conv3x3 -> BN -> ReLU -> gate -> conv3x3 -> BN, plus shortcut, then ReLU.
+#[derive(Debug)]
+pub(crate) struct BasicBlock {
+    gate_name: String,
+    conv1: nn::Conv2D,
+    bn1: nn::BatchNorm,
+    conv2: nn::Conv2D,
+    bn2: nn::BatchNorm,
+    shortcut: BlockShortcut,
+}
+
+impl BasicBlock {
+    pub fn new(q: &nn::Path, name: &str, w: BlockWidths, kind: ProjectionKind) -> Self {
+        let needs_proj = w.stride != 1 || w.cin != w.cout;
+        let shortcut = match (needs_proj, kind) {
+            (false, _) => BlockShortcut::Identity,
+            (true, ProjectionKind::ZeroPad) => BlockShortcut::Pad {
+                stride: w.stride,
+                cin: w.cin,
+                cout: w.cout,
+            },
+            (true, ProjectionKind::Conv(proj_name)) => {
+                let sc = q / proj_name;
+                BlockShortcut::Proj(
+                    conv(&sc / 0, w.cin, w.cout, 1, w.stride, 0),
+                    batch_norm(&sc / 1, w.cout, true),
+                )
+            }
+        };
+        Self {
+            gate_name: format!("{name}.conv1"),
+            conv1: conv(q / "conv1", w.cin, w.mid, 3, w.stride, 1),
+            bn1: batch_norm(q / "bn1", w.mid, true),
+            conv2: conv(q / "conv2", w.mid, w.cout, 3, 1, 1),
+            bn2: batch_norm(q / "bn2", w.cout, true),
+            shortcut,
+        }
+    }
+
+    pub fn forward(&self, xs: &Tensor, train: bool, gates: &ChannelGates) -> Tensor {
+        let y = xs.apply(&self.conv1).apply_t(&self.bn1, train).relu();
+        let y = gates.apply(&self.gate_name, y);
+        let y = y.apply(&self.conv2).apply_t(&self.bn2, train);
+        let sc = match &self.shortcut {
+            BlockShortcut::Identity => xs.shallow_clone(),
+            BlockShortcut::Pad { stride, cin, cout } => {
+                let sub = xs.slice(2, 0, None, *stride).slice(3, 0, None, *stride);
+                let lo = (cout - cin) / 2;
+                sub.constant_pad_nd([0, 0, 0, 0, lo, cout - cin - lo])
+            }
+            BlockShortcut::Proj(c, bn) => xs.apply(c).apply_t(bn, train),
+        };
+        (y + sc).relu()
+    }
+}
