@@ -1,1 +1,22 @@
+//! Training and evaluation of the C2S2 experiments: SGD with momentum, learning-rate
+//! schedules, train / eval loops with top-1 and top-5 accuracy, resumable checkpoints
+//! (safetensors, written atomically), per-epoch metrics and a progress bar.
 
+mod checkpoint;
+mod error;
+mod eval;
+mod memory_format;
+mod metrics;
+mod optim;
+mod progress;
+mod schedule;
+mod train;
+
+pub use checkpoint::{load_weights, save_weights, Checkpoint};
+pub use error::EngineError;
+pub use eval::{evaluate, EvalResult};
+pub use memory_format::to_channels_last;
+pub use metrics::{EpochMetrics, MetricsLog};
+pub use optim::{Sgd, SgdConfig};
+pub use schedule::{LrSchedule, ScheduleKind};
+pub use train::{fit, TrainConfig, TrainData, TrainOutcome};

@@ -1,1 +1,125 @@
-fn main() {}
+//! `experiments`: run a YAML experiment spec and get its results table.
+//!
+//! ```text
+//! experiments                      # the embedded smoke spec (small CIFAR-10 subset)
+//! experiments vgg_cifar10.yaml     # a spec, by path or by name under experiments/
+//! experiments validate <spec>      # check a spec without running it
+//! experiments models               # params and MACs of every architecture
+//! ```
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use clap::{Parser, Subcommand};
+use experiments::spec::{resolve_spec_path, Spec};
+use experiments::{run, table};
+use models::{Fcn32sConfig, ModelConfig, ResNet18Config, ResNetCifarConfig, Shortcut, VggCifarConfig};
+
+/// The smoke spec run when no spec is given.
+const SMOKE_SPEC: &str = include_str!("../../../experiments/smoke.yaml");
+
+#[derive(Parser)]
+#[command(name = "experiments", version, about = "C2S2 channel-pruning experiments from YAML specs", args_conflicts_with_subcommands = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+    /// Spec to run: a path, or a name under experiments/ (default: the embedded smoke spec).
+    spec: Option<String>,
+    /// Stop every seed after this many epochs; running the spec again resumes it.
+    #[arg(long)]
+    stop_after_epochs: Option<usize>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Check a spec (syntax, fields, ranges) without running it.
+    Validate { spec: String },
+    /// Print parameters and MACs of every architecture at its usual input size.
+    Models,
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .init();
+    let cli = Cli::parse();
+    match dispatch(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn dispatch(cli: Cli) -> Result<()> {
+    match cli.command {
+        Some(Command::Validate { spec }) => {
+            let path = resolve_spec_path(&spec)?;
+            let s = Spec::load(&path)?;
+            println!("{}: ok ({} seed(s), run directories under {})", path.display(), s.seeds.len(), s.output.join(&s.name).display());
+            Ok(())
+        }
+        Some(Command::Models) => {
+            print_models();
+            Ok(())
+        }
+        None => {
+            let (spec, file) = match &cli.spec {
+                Some(arg) => {
+                    let path = resolve_spec_path(arg)?;
+                    (Spec::load(&path)?, path)
+                }
+                None => {
+                    let file = PathBuf::from("<embedded>/experiments/smoke.yaml");
+                    (Spec::parse(SMOKE_SPEC, &file)?, file)
+                }
+            };
+            run_spec(&spec, &file, &cli)
+        }
+    }
+}
+
+fn run_spec(spec: &Spec, file: &Path, cli: &Cli) -> Result<()> {
+    tracing::info!("running {} ({})", spec.name, file.display());
+    let opts = run::RunOptions { stop_after_epochs: cli.stop_after_epochs };
+    let summaries = run::execute(spec, &opts).with_context(|| format!("running spec {}", file.display()))?;
+    if summaries.is_empty() {
+        return Ok(());
+    }
+    let md = table::markdown(&summaries);
+    let out = spec.output.join(&spec.name).join("results.md");
+    run::write_atomic(&out, md.as_bytes())?;
+    println!("{md}\n(written to {})", out.display());
+    Ok(())
+}
+
+fn print_models() {
+    let list = [
+        ("vgg16_cifar", ModelConfig::Vgg16Cifar(VggCifarConfig::default())),
+        ("resnet20_cifar (option A)", ModelConfig::ResnetCifar(ResNetCifarConfig::resnet(20, Shortcut::A))),
+        ("resnet20_cifar (option B)", ModelConfig::ResnetCifar(ResNetCifarConfig::resnet(20, Shortcut::B))),
+        ("resnet18", ModelConfig::Resnet18(ResNet18Config::default())),
+        ("fcn32s", ModelConfig::Fcn32s(Fcn32sConfig::default())),
+    ];
+    for (name, cfg) in list {
+        let hw = cfg.default_input_hw();
+        let c = cfg.cost(hw);
+        println!("{name:<26} input 3x{}x{}  params {:>12}  MACs {:>15}", hw.0, hw.1, group(c.params()), group(c.macs()));
+    }
+}
+
+/// 14987722 -> "14,987,722".
+fn group(n: u64) -> String {
+    let s = n.to_string();
+    let mut out = String::new();
+    for (i, ch) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(ch);
+    }
+    out
+}

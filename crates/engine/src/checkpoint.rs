@@ -1,0 +1,156 @@
+//! Checkpoints: model variables (parameters and BN buffers) and optimizer momentum as one
+//! safetensors file, plus a small JSON state; both written atomically (temporary file,
+//! then rename), the JSON last, so a run killed at any moment finds either the previous
+//! complete checkpoint or the new one.
+use std::collections::HashSet;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use serde::{de::DeserializeOwned, Serialize};
+use tch::nn::VarStore;
+use tch::{Kind, Tensor};
+
+use crate::{EngineError, Sgd};
+
+const MODEL_PREFIX: &str = "model.";
+const MOMENTUM_PREFIX: &str = "momentum.";
+
+fn write_err(path: &Path, e: impl ToString) -> EngineError {
+    EngineError::Write { path: path.to_path_buf(), reason: e.to_string() }
+}
+
+fn tmp_path(path: &Path) -> PathBuf {
+    let mut s = path.as_os_str().to_owned();
+    s.push(".tmp");
+    PathBuf::from(s)
+}
+
+/// Writes `bytes` to `path` atomically.
+pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), EngineError> {
+    let tmp = tmp_path(path);
+    fs::write(&tmp, bytes).map_err(|e| write_err(&tmp, e))?;
+    fs::rename(&tmp, path).map_err(|e| write_err(path, e))
+}
+
+fn write_tensors_atomic(path: &Path, tensors: &[(String, Tensor)]) -> Result<(), EngineError> {
+    let tmp = tmp_path(path);
+    Tensor::write_safetensors(tensors, &tmp).map_err(|e| write_err(&tmp, e))?;
+    fs::rename(&tmp, path).map_err(|e| write_err(path, e))
+}
+
+fn read_tensors(path: &Path) -> Result<Vec<(String, Tensor)>, EngineError> {
+    if !path.is_file() {
+        return Err(EngineError::Read { path: path.to_path_buf(), reason: "no such file".into() });
+    }
+    Tensor::read_safetensors(path).map_err(|e| EngineError::Read { path: path.to_path_buf(), reason: e.to_string() })
+}
+
+/// Copies `tensors` into the variables of `vs` by name. Every variable must be present
+/// with its exact shape, and no unknown tensor may be left over.
+fn copy_into(vs: &VarStore, tensors: Vec<(String, Tensor)>, path: &Path) -> Result<(), EngineError> {
+    let mismatch = |reason: String| EngineError::CheckpointMismatch { path: path.to_path_buf(), reason };
+    let vars = vs.variables();
+    let mut seen = HashSet::new();
+    tch::no_grad(|| {
+        for (name, t) in &tensors {
+            let Some(v) = vars.get(name) else {
+                return Err(mismatch(format!("unexpected tensor `{name}`")));
+            };
+            if v.size() != t.size() {
+                return Err(mismatch(format!("`{name}` has shape {:?}, the model expects {:?}", t.size(), v.size())));
+            }
+            let mut v = v.shallow_clone();
+            v.f_copy_(t)?;
+            seen.insert(name.clone());
+        }
+        Ok(())
+    })?;
+    let mut missing: Vec<&String> = vars.keys().filter(|k| !seen.contains(*k)).collect();
+    missing.sort();
+    if let Some(first) = missing.first() {
+        return Err(mismatch(format!("missing `{first}` ({} missing in all)", missing.len())));
+    }
+    Ok(())
+}
+
+/// Saves every variable of `vs` under its PyTorch name, floating-point tensors converted
+/// to `kind` (e.g. `Kind::Half` for a compact release checkpoint), atomically.
+pub fn save_weights(vs: &VarStore, path: &Path, kind: Kind) -> Result<(), EngineError> {
+    let mut named: Vec<(String, Tensor)> = vs
+        .variables()
+        .into_iter()
+        .map(|(n, t)| {
+            let t = t.detach().to_device(tch::Device::Cpu).contiguous();
+            let t = if t.is_floating_point() { t.to_kind(kind) } else { t };
+            (n, t)
+        })
+        .collect();
+    named.sort_by(|a, b| a.0.cmp(&b.0));
+    write_tensors_atomic(path, &named)
+}
+
+/// Loads weights saved by [`save_weights`] (or by PyTorch's `save_file(state_dict)`):
+/// strict, every variable must be present with its shape.
+pub fn load_weights(vs: &VarStore, path: &Path) -> Result<(), EngineError> {
+    copy_into(vs, read_tensors(path)?, path)
+}
+
+/// The checkpoint of a training run in `dir`: `checkpoint.safetensors` + `state.json`.
+pub struct Checkpoint {
+    pub dir: PathBuf,
+}
+
+impl Checkpoint {
+    pub fn new(dir: impl Into<PathBuf>) -> Self {
+        Self { dir: dir.into() }
+    }
+
+    fn weights_path(&self) -> PathBuf {
+        self.dir.join("checkpoint.safetensors")
+    }
+
+    fn state_path(&self) -> PathBuf {
+        self.dir.join("state.json")
+    }
+
+    /// Writes weights, momentum and `state`; the state file is the commit point.
+    pub fn save<S: Serialize>(&self, vs: &VarStore, sgd: &Sgd, state: &S) -> Result<(), EngineError> {
+        fs::create_dir_all(&self.dir).map_err(|e| write_err(&self.dir, e))?;
+        let mut named: Vec<(String, Tensor)> = vs
+            .variables()
+            .into_iter()
+            .map(|(n, t)| (format!("{MODEL_PREFIX}{n}"), t.detach().contiguous()))
+            .collect();
+        for (n, b) in sgd.momentum_buffers() {
+            named.push((format!("{MOMENTUM_PREFIX}{n}"), b.contiguous()));
+        }
+        named.sort_by(|a, b| a.0.cmp(&b.0));
+        write_tensors_atomic(&self.weights_path(), &named)?;
+        let json = serde_json::to_vec_pretty(state).map_err(|e| write_err(&self.state_path(), e))?;
+        write_atomic(&self.state_path(), &json)
+    }
+
+    /// Restores weights and momentum and returns the saved state, or `None` when the run
+    /// has no checkpoint yet.
+    pub fn load<S: DeserializeOwned>(&self, vs: &VarStore, sgd: &mut Sgd) -> Result<Option<S>, EngineError> {
+        let state_path = self.state_path();
+        let Ok(bytes) = fs::read(&state_path) else {
+            return Ok(None);
+        };
+        let state: S = serde_json::from_slice(&bytes)
+            .map_err(|e| EngineError::Read { path: state_path.clone(), reason: e.to_string() })?;
+        let path = self.weights_path();
+        let mut model = Vec::new();
+        for (name, t) in read_tensors(&path)? {
+            if let Some(n) = name.strip_prefix(MODEL_PREFIX) {
+                model.push((n.to_string(), t));
+            } else if let Some(n) = name.strip_prefix(MOMENTUM_PREFIX) {
+                if !sgd.set_momentum(n, &t) {
+                    return Err(EngineError::CheckpointMismatch { path, reason: format!("momentum for unknown parameter `{n}`") });
+                }
+            }
+        }
+        copy_into(vs, model, &path)?;
+        Ok(Some(state))
+    }
+}

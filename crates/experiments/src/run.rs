@@ -1,0 +1,193 @@
+//! Executes a spec: one training run per seed, each in a run directory keyed by a hash
+//! of the resolved spec, resumed when unfinished and reported without recomputing when
+//! finished.
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+use datasets::{Augment, CIFAR10_NORMALIZATION};
+use engine::{evaluate, fit, save_weights, LrSchedule, ScheduleKind, SgdConfig, TrainConfig, TrainData};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use tch::nn::VarStore;
+use tch::{Device, Kind};
+
+use crate::spec::{DeviceSpec, ScheduleName, Spec};
+use crate::summary::{Summary, TestResult, SUMMARY_SCHEMA};
+use crate::{data, model_config};
+
+/// Writes `bytes` to `path` atomically (temporary file in the same folder, then rename).
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(".tmp");
+    let tmp = PathBuf::from(tmp);
+    std::fs::write(&tmp, bytes).with_context(|| format!("writing {}", tmp.display()))?;
+    std::fs::rename(&tmp, path).with_context(|| format!("renaming {} to {}", tmp.display(), path.display()))
+}
+
+/// The fields that define what a run computes (not where or how fast).
+#[derive(Serialize)]
+struct RunIdentity<'a> {
+    model: &'a crate::spec::ModelSpec,
+    dataset_name: crate::spec::DatasetName,
+    validation_split: usize,
+    train_limit: Option<usize>,
+    augment: bool,
+    train: &'a crate::spec::TrainSpec,
+    seed: u64,
+}
+
+/// Hash of a run's identity: 12 hex digits of SHA-256 over its canonical JSON.
+pub fn run_key(spec: &Spec, seed: u64) -> String {
+    let id = RunIdentity {
+        model: &spec.model,
+        dataset_name: spec.dataset.name,
+        validation_split: spec.dataset.validation_split,
+        train_limit: spec.dataset.train_limit,
+        augment: spec.dataset.augment,
+        train: &spec.train,
+        seed,
+    };
+    let json = serde_json::to_vec(&id).expect("spec serializes");
+    let digest = Sha256::digest(&json);
+    digest.iter().take(6).map(|b| format!("{b:02x}")).collect()
+}
+
+/// The run directory of `seed`.
+pub fn run_dir(spec: &Spec, seed: u64) -> PathBuf {
+    spec.output.join(&spec.name).join(format!("seed{seed}-{}", run_key(spec, seed)))
+}
+
+/// The device a spec asks for.
+pub fn device(spec: &Spec) -> Result<Device> {
+    Ok(match spec.device {
+        DeviceSpec::Auto => Device::cuda_if_available(),
+        DeviceSpec::Cpu => Device::Cpu,
+        DeviceSpec::Cuda => {
+            anyhow::ensure!(tch::Cuda::is_available(), "device: cuda was asked for, but libtorch sees no CUDA device");
+            Device::Cuda(0)
+        }
+    })
+}
+
+/// Label of the training budget, e.g. `cosine-50ep`.
+pub fn schedule_label(spec: &Spec) -> String {
+    let kind = match spec.train.lr_schedule.kind {
+        ScheduleName::Constant => "constant",
+        ScheduleName::MultiStep => "multistep",
+        ScheduleName::Cosine => "cosine",
+    };
+    format!("{kind}-{}ep", spec.train.epochs)
+}
+
+fn train_config(spec: &Spec, seed: u64, device: Device) -> TrainConfig {
+    let t = &spec.train;
+    let l = &t.lr_schedule;
+    let kind = match l.kind {
+        ScheduleName::Constant => ScheduleKind::Constant,
+        ScheduleName::MultiStep => ScheduleKind::MultiStep { milestones: l.milestones.clone(), gamma: l.gamma },
+        ScheduleName::Cosine => ScheduleKind::Cosine { min_lr: l.min_lr },
+    };
+    TrainConfig {
+        epochs: t.epochs,
+        batch_size: t.batch_size,
+        sgd: SgdConfig { lr: t.optimizer.lr, momentum: t.optimizer.momentum, weight_decay: t.optimizer.weight_decay, nesterov: t.optimizer.nesterov },
+        schedule: LrSchedule { base_lr: t.optimizer.lr, epochs: t.epochs, warmup_epochs: l.warmup_epochs, kind },
+        augment: spec.dataset.augment.then(Augment::default),
+        norm: CIFAR10_NORMALIZATION,
+        seed,
+        eval_batch_size: t.eval_batch_size,
+        channels_last: t.channels_last,
+        device,
+        label: format!("{} seed {seed}", spec.name),
+        stop_after_epochs: None,
+    }
+}
+
+/// Options of [`execute`] that do not change what is computed.
+#[derive(Debug, Clone, Default)]
+pub struct RunOptions {
+    /// Stop each seed after this many epochs (it resumes on the next call).
+    pub stop_after_epochs: Option<usize>,
+}
+
+/// Runs every seed of `spec` (resuming or reusing finished runs) and returns the
+/// summaries of the finished ones.
+pub fn execute(spec: &Spec, opts: &RunOptions) -> Result<Vec<Summary>> {
+    let device = device(spec)?;
+    if let Some(n) = spec.threads {
+        tch::set_num_threads(n as i32);
+    }
+    let mut summaries = Vec::new();
+    let mut data_cache = None;
+    for &seed in &spec.seeds {
+        let dir = run_dir(spec, seed);
+        let summary_path = dir.join("summary.json");
+        if summary_path.is_file() {
+            let s = Summary::read(&summary_path)?;
+            tracing::info!("{}: finished earlier, reporting {} without recomputing", spec.name, summary_path.display());
+            summaries.push(s);
+            continue;
+        }
+        std::fs::create_dir_all(&dir).with_context(|| format!("creating run directory {}", dir.display()))?;
+        let resolved = serde_norway::to_string(spec)?;
+        write_atomic(&dir.join("spec.resolved.yaml"), resolved.as_bytes())?;
+        let data = match &data_cache {
+            Some(d) => d,
+            None => data_cache.insert(data::load(spec)?),
+        };
+        if let Some(s) = train_one(spec, seed, device, data, &dir, opts)? {
+            summaries.push(s);
+        }
+    }
+    Ok(summaries)
+}
+
+fn train_one(spec: &Spec, seed: u64, device: Device, data: &data::ClassificationData, dir: &Path, opts: &RunOptions) -> Result<Option<Summary>> {
+    let cfg = model_config(spec)?;
+    tch::manual_seed(seed as i64);
+    let vs = VarStore::new(device);
+    let net = cfg.build(&vs.root())?;
+    let mut tc = train_config(spec, seed, device);
+    tc.stop_after_epochs = opts.stop_after_epochs;
+    let started = Instant::now();
+    let outcome = fit(net.as_ref(), &vs, &tc, TrainData { train: &data.train, val: data.val.as_ref() }, dir)
+        .with_context(|| format!("training in {}", dir.display()))?;
+    if !outcome.finished {
+        tracing::info!("{}: stopped after {} epochs; run again to resume", spec.name, outcome.history.len());
+        return Ok(None);
+    }
+    let test = evaluate(net.as_ref(), &data.test, tc.eval_batch_size, tc.norm, device, tc.channels_last);
+    save_weights(&vs, &dir.join("model.safetensors"), Kind::Float)?;
+    write_atomic(&dir.join("model.json"), &serde_json::to_vec_pretty(&cfg)?)?;
+    let hw = cfg.default_input_hw();
+    let cost = cfg.cost(hw);
+    let h = &outcome.history;
+    let n = h.len().max(1) as f64;
+    let summary = Summary {
+        schema_version: SUMMARY_SCHEMA,
+        spec_name: spec.name.clone(),
+        run_key: run_key(spec, seed),
+        seed,
+        method: "unpruned".into(),
+        model: cfg.clone(),
+        params: cost.params(),
+        macs: cost.macs(),
+        input_hw: [hw.0, hw.1],
+        dataset_source: data.source.clone(),
+        train_images: data.train.len(),
+        val_images: data.val.as_ref().map_or(0, |v| v.len()),
+        epochs: h.len(),
+        schedule: schedule_label(spec),
+        test: TestResult { top1: test.top1, top5: test.top5, loss: test.loss, images: test.images },
+        final_val_top1: h.last().and_then(|m| m.val_top1),
+        mean_epoch_seconds: h.iter().map(|m| m.train_seconds).sum::<f64>() / n,
+        mean_images_per_second: h.iter().map(|m| m.images_per_second).sum::<f64>() / n,
+        total_train_seconds: h.iter().map(|m| m.train_seconds).sum(),
+        device: format!("{device:?}"),
+        threads: tch::get_num_threads(),
+    };
+    summary.write(&dir.join("summary.json"))?;
+    tracing::info!("{}: test top-1 {:.2}% ({} s in this call)", spec.name, test.top1, started.elapsed().as_secs());
+    Ok(Some(summary))
+}

@@ -1,0 +1,48 @@
+//! The YAML experiment spec: types, strict parsing and validation.
+//!
+//! Parsing is strict: unknown keys, wrong types and YAML syntax errors are reported with
+//! the spec file, the field path (e.g. `train.lr_schedule.milestones[2]`) and, for syntax,
+//! line and column. After [`Spec::load`] succeeds, every value is in range, so the rest
+//! of the program trusts the types.
+
+mod error;
+mod types;
+mod validate;
+
+use std::path::{Path, PathBuf};
+
+pub use error::SpecError;
+pub use types::*;
+
+/// Directory where bare spec names are looked up.
+pub const SPEC_DIR: &str = "experiments";
+
+/// Finds a spec: `arg` as a path if it exists, else `experiments/<arg>` (with `.yaml`
+/// added when missing).
+pub fn resolve_spec_path(arg: &str) -> Result<PathBuf, SpecError> {
+    let direct = PathBuf::from(arg);
+    if direct.is_file() {
+        return Ok(direct);
+    }
+    let mut candidates = vec![Path::new(SPEC_DIR).join(arg)];
+    if !arg.ends_with(".yaml") && !arg.ends_with(".yml") {
+        candidates.push(Path::new(SPEC_DIR).join(format!("{arg}.yaml")));
+    }
+    candidates.into_iter().find(|p| p.is_file()).ok_or_else(|| SpecError::NotFound { file: direct })
+}
+
+impl Spec {
+    /// Reads, parses and validates the spec at `path`.
+    pub fn load(path: &Path) -> Result<Spec, SpecError> {
+        let text = std::fs::read_to_string(path).map_err(|e| SpecError::Io { file: path.to_path_buf(), reason: e.to_string() })?;
+        Self::parse(&text, path)
+    }
+
+    /// Parses and validates spec text; `file` names it in errors.
+    pub fn parse(text: &str, file: &Path) -> Result<Spec, SpecError> {
+        let de = serde_norway::Deserializer::from_str(text);
+        let spec: Spec = serde_path_to_error::deserialize(de).map_err(|e| SpecError::from_serde(file, e))?;
+        validate::validate(&spec).map_err(|(field, message)| SpecError::Invalid { file: file.to_path_buf(), field, message })?;
+        Ok(spec)
+    }
+}

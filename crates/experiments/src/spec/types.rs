@@ -1,0 +1,215 @@
+//! The spec's schema. Every field is documented in `experiments/README.md`.
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+/// One experiment: a model, a data set, a training schedule, and where to run it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Spec {
+    /// Short name; the run directories live under `<output>/<name>/`.
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    pub model: ModelSpec,
+    pub dataset: DatasetSpec,
+    pub train: TrainSpec,
+    #[serde(default)]
+    pub device: DeviceSpec,
+    /// CPU threads for libtorch; `null` uses every core.
+    #[serde(default)]
+    pub threads: Option<usize>,
+    /// The run is repeated once per seed.
+    #[serde(default = "default_seeds")]
+    pub seeds: Vec<u64>,
+    /// Root folder of run directories.
+    #[serde(default = "default_output")]
+    pub output: PathBuf,
+}
+
+fn default_seeds() -> Vec<u64> {
+    vec![0]
+}
+fn default_output() -> PathBuf {
+    PathBuf::from("runs")
+}
+
+/// Architecture names accepted in `model.arch`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Arch {
+    Vgg16Cifar,
+    Resnet20Cifar,
+    Resnet32Cifar,
+    Resnet56Cifar,
+    Resnet18,
+    Fcn32s,
+}
+
+/// Option A or B shortcuts of CIFAR ResNets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub enum ShortcutSpec {
+    #[default]
+    A,
+    B,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModelSpec {
+    pub arch: Arch,
+    /// CIFAR ResNets only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shortcut: Option<ShortcutSpec>,
+    /// Per-layer widths that replace the architecture's defaults (a pruned network).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub widths: Option<WidthsSpec>,
+    /// Defaults to the data set's class count.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub num_classes: Option<i64>,
+}
+
+/// Width overrides; which keys apply depends on the architecture.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct WidthsSpec {
+    /// VGG-16 / FCN backbone: the 13 conv widths.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub convs: Option<Vec<i64>>,
+    /// ResNets: the residual-stream width of each stage.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stages: Option<Vec<i64>>,
+    /// ResNets: the inner width of every block.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inner: Option<Vec<i64>>,
+    /// VGG-16 CIFAR: the hidden classifier width.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hidden: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fc6: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fc7: Option<i64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DatasetName {
+    Cifar10,
+    Imagenet,
+    Voc2011,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatasetSpec {
+    pub name: DatasetName,
+    /// Folder of the data set (relative paths are taken from the working directory).
+    pub root: PathBuf,
+    /// Where decoded images are cached; default `<root>/.cache`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cache_dir: Option<PathBuf>,
+    /// Images carved from the training set, class-balanced, for validation (decisions
+    /// such as the cost-aware guard use it; the test set never steers anything).
+    #[serde(default)]
+    pub validation_split: usize,
+    /// Use only the first N training images (after the validation split); for smoke runs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub train_limit: Option<usize>,
+    /// Standard augmentation (pad 4 + random crop + horizontal flip).
+    #[serde(default = "yes")]
+    pub augment: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrainSpec {
+    pub epochs: usize,
+    #[serde(default = "default_batch")]
+    pub batch_size: usize,
+    #[serde(default = "default_eval_batch")]
+    pub eval_batch_size: usize,
+    pub optimizer: OptimizerSpec,
+    pub lr_schedule: LrScheduleSpec,
+    #[serde(default)]
+    pub precision: Precision,
+    /// NHWC memory layout for convolutions (faster with oneDNN on CPU).
+    #[serde(default = "yes")]
+    pub channels_last: bool,
+}
+
+fn default_batch() -> usize {
+    128
+}
+fn default_eval_batch() -> usize {
+    500
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OptimizerSpec {
+    pub lr: f64,
+    #[serde(default = "default_momentum")]
+    pub momentum: f64,
+    #[serde(default)]
+    pub weight_decay: f64,
+    #[serde(default)]
+    pub nesterov: bool,
+}
+
+fn default_momentum() -> f64 {
+    0.9
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ScheduleName {
+    Constant,
+    MultiStep,
+    Cosine,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LrScheduleSpec {
+    pub kind: ScheduleName,
+    /// multi_step: epochs at which the rate is multiplied by `gamma`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub milestones: Vec<usize>,
+    #[serde(default = "default_gamma")]
+    pub gamma: f64,
+    /// cosine: the final rate.
+    #[serde(default)]
+    pub min_lr: f64,
+    /// Linear warm-up from ~0 to the base rate over this many epochs.
+    #[serde(default)]
+    pub warmup_epochs: f64,
+}
+
+fn default_gamma() -> f64 {
+    0.1
+}
+
+/// Arithmetic precision of training.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Precision {
+    #[default]
+    Fp32,
+    Bf16,
+    Fp16,
+}
+
+/// Where to compute.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum DeviceSpec {
+    /// CUDA when available, else CPU.
+    #[default]
+    Auto,
+    Cpu,
+    Cuda,
+}

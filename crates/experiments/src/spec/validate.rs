@@ -1,0 +1,157 @@
+//! Range and consistency checks, run once after parsing. Errors are `(field, message)`.
+use super::types::*;
+
+type Check = Result<(), (String, String)>;
+
+fn fail(field: impl Into<String>, message: impl Into<String>) -> Check {
+    Err((field.into(), message.into()))
+}
+
+fn positive_f(field: &str, v: f64) -> Check {
+    if !(v.is_finite() && v > 0.0) {
+        return fail(field, format!("must be a positive number, found {v}"));
+    }
+    Ok(())
+}
+
+fn in_unit(field: &str, v: f64) -> Check {
+    if !(0.0..1.0).contains(&v) {
+        return fail(field, format!("must be in [0, 1), found {v}"));
+    }
+    Ok(())
+}
+
+pub(super) fn validate(s: &Spec) -> Check {
+    if s.name.is_empty() || !s.name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
+        return fail("name", "must be non-empty and use only letters, digits, '_' and '-'");
+    }
+    model(s)?;
+    dataset(s)?;
+    train(&s.train)?;
+    if s.threads == Some(0) {
+        return fail("threads", "must be at least 1 (or null for all cores)");
+    }
+    if s.seeds.is_empty() {
+        return fail("seeds", "needs at least one seed");
+    }
+    for (i, a) in s.seeds.iter().enumerate() {
+        if s.seeds[..i].contains(a) {
+            return fail(format!("seeds[{i}]"), format!("seed {a} is listed twice"));
+        }
+    }
+    Ok(())
+}
+
+fn model(s: &Spec) -> Check {
+    let m = &s.model;
+    let cifar_resnet = matches!(m.arch, Arch::Resnet20Cifar | Arch::Resnet32Cifar | Arch::Resnet56Cifar);
+    if m.shortcut.is_some() && !cifar_resnet {
+        return fail("model.shortcut", "only CIFAR ResNets have a shortcut option");
+    }
+    if let Some(n) = m.num_classes {
+        if n < 1 {
+            return fail("model.num_classes", format!("must be at least 1, found {n}"));
+        }
+    }
+    let expected = match m.arch {
+        Arch::Vgg16Cifar | Arch::Resnet20Cifar | Arch::Resnet32Cifar | Arch::Resnet56Cifar => DatasetName::Cifar10,
+        Arch::Resnet18 => DatasetName::Imagenet,
+        Arch::Fcn32s => DatasetName::Voc2011,
+    };
+    if s.dataset.name != expected {
+        return fail("dataset.name", format!("{:?} is trained on {expected:?} in this project", m.arch));
+    }
+    if let Some(w) = &m.widths {
+        let allowed: &[&str] = match m.arch {
+            Arch::Vgg16Cifar => &["convs", "hidden"],
+            Arch::Resnet20Cifar | Arch::Resnet32Cifar | Arch::Resnet56Cifar | Arch::Resnet18 => &["stages", "inner"],
+            Arch::Fcn32s => &["convs", "fc6", "fc7"],
+        };
+        let present = [
+            ("convs", w.convs.is_some()),
+            ("stages", w.stages.is_some()),
+            ("inner", w.inner.is_some()),
+            ("hidden", w.hidden.is_some()),
+            ("fc6", w.fc6.is_some()),
+            ("fc7", w.fc7.is_some()),
+        ];
+        for (key, set) in present {
+            if set && !allowed.contains(&key) {
+                return fail(format!("model.widths.{key}"), format!("{:?} has no `{key}` widths (it takes {})", m.arch, allowed.join(", ")));
+            }
+        }
+        // The architecture checks lengths and values; its field names are relative.
+        crate::model_config(s).map_err(|e| match &e {
+            models::ModelError::WrongLength { field, .. } | models::ModelError::NonPositive { field, .. } | models::ModelError::Invalid { field, .. } => {
+                let msg = e.to_string();
+                let msg = msg.split_once(": ").map_or(msg.clone(), |(_, m)| m.to_string());
+                (format!("model.widths.{field}"), msg)
+            }
+        })?;
+    }
+    Ok(())
+}
+
+fn dataset(s: &Spec) -> Check {
+    let d = &s.dataset;
+    if d.root.as_os_str().is_empty() {
+        return fail("dataset.root", "must name a folder");
+    }
+    if d.train_limit == Some(0) {
+        return fail("dataset.train_limit", "must be at least 1");
+    }
+    if d.name == DatasetName::Cifar10 && d.validation_split >= 50_000 {
+        return fail("dataset.validation_split", format!("{} leaves no CIFAR-10 training images", d.validation_split));
+    }
+    Ok(())
+}
+
+fn train(t: &TrainSpec) -> Check {
+    if t.epochs == 0 {
+        return fail("train.epochs", "must be at least 1");
+    }
+    if t.batch_size < 2 {
+        return fail("train.batch_size", "must be at least 2 (batch norm needs more than one image)");
+    }
+    if t.eval_batch_size == 0 {
+        return fail("train.eval_batch_size", "must be at least 1");
+    }
+    let o = &t.optimizer;
+    positive_f("train.optimizer.lr", o.lr)?;
+    in_unit("train.optimizer.momentum", o.momentum)?;
+    if !(o.weight_decay.is_finite() && o.weight_decay >= 0.0) {
+        return fail("train.optimizer.weight_decay", format!("must be >= 0, found {}", o.weight_decay));
+    }
+    if o.nesterov && o.momentum == 0.0 {
+        return fail("train.optimizer.nesterov", "Nesterov momentum needs momentum > 0");
+    }
+    let l = &t.lr_schedule;
+    match l.kind {
+        ScheduleName::MultiStep => {
+            if l.milestones.is_empty() {
+                return fail("train.lr_schedule.milestones", "multi_step needs at least one milestone");
+            }
+            for (i, &m) in l.milestones.iter().enumerate() {
+                if m == 0 || m >= t.epochs {
+                    return fail(format!("train.lr_schedule.milestones[{i}]"), format!("must be between 1 and epochs - 1 ({}), found {m}", t.epochs - 1));
+                }
+                if i > 0 && m <= l.milestones[i - 1] {
+                    return fail(format!("train.lr_schedule.milestones[{i}]"), "milestones must increase");
+                }
+            }
+            positive_f("train.lr_schedule.gamma", l.gamma)?;
+        }
+        _ if !l.milestones.is_empty() => return fail("train.lr_schedule.milestones", "only multi_step uses milestones"),
+        _ => {}
+    }
+    if !(l.min_lr.is_finite() && l.min_lr >= 0.0 && l.min_lr < o.lr) {
+        return fail("train.lr_schedule.min_lr", format!("must be in [0, lr), found {}", l.min_lr));
+    }
+    if !(l.warmup_epochs.is_finite() && l.warmup_epochs >= 0.0 && l.warmup_epochs < t.epochs as f64) {
+        return fail("train.lr_schedule.warmup_epochs", format!("must be in [0, epochs), found {}", l.warmup_epochs));
+    }
+    if t.precision != Precision::Fp32 {
+        return fail("train.precision", "only fp32 is implemented so far (bf16/fp16 mixed precision is planned, see README)");
+    }
+    Ok(())
+}
