@@ -38,7 +38,14 @@ pub(crate) struct Draw {
 /// Writes one normalized CHW float image into `out` (`c * h * w` values), applying the
 /// crop and flip of `draw` (a `pad`-pixel zero border, as torchvision pads before
 /// normalizing, so padded pixels become `-mean / std`).
-pub(crate) fn render(src: &[u8], (c, h, w): (usize, usize, usize), pad: usize, draw: Draw, norm: &Normalization, out: &mut [f32]) {
+pub(crate) fn render(
+    src: &[u8],
+    (c, h, w): (usize, usize, usize),
+    pad: usize,
+    draw: Draw,
+    norm: &Normalization,
+    out: &mut [f32],
+) {
     for ch in 0..c {
         let (m, s) = (norm.mean[ch % 3], norm.std[ch % 3]);
         let scale = 1.0 / (255.0 * s);
@@ -56,7 +63,11 @@ pub(crate) fn render(src: &[u8], (c, h, w): (usize, usize, usize), pad: usize, d
             for (x, v) in row.iter_mut().enumerate() {
                 let xx = if draw.flip { w - 1 - x } else { x };
                 let sx = (xx + draw.dx).wrapping_sub(pad);
-                *v = if sx < w { plane[sy * w + sx] as f32 * scale - m / s } else { zero };
+                *v = if sx < w {
+                    plane[sy * w + sx] as f32 * scale - m / s
+                } else {
+                    zero
+                };
             }
         }
     }

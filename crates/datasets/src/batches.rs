@@ -37,7 +37,14 @@ pub struct BatchIter<'a> {
 impl<'a> BatchIter<'a> {
     /// Training batches: shuffled, augmented when `augment` is given, the last partial
     /// batch dropped (so BN never sees a batch of one).
-    pub fn train(set: &'a ImageSet, batch_size: usize, augment: Option<Augment>, norm: Normalization, seed: u64, epoch: u64) -> Self {
+    pub fn train(
+        set: &'a ImageSet,
+        batch_size: usize,
+        augment: Option<Augment>,
+        norm: Normalization,
+        seed: u64,
+        epoch: u64,
+    ) -> Self {
         let mut rng = seeded_rng(seed, 1 + epoch);
         let mut order: Vec<usize> = (0..set.len()).collect();
         rand::seq::SliceRandom::shuffle(order.as_mut_slice(), &mut rng);
@@ -46,7 +53,11 @@ impl<'a> BatchIter<'a> {
         let draws = order
             .iter()
             .map(|_| match augment {
-                None => Draw { dy: 0, dx: 0, flip: false },
+                None => Draw {
+                    dy: 0,
+                    dx: 0,
+                    flip: false,
+                },
                 Some(a) => Draw {
                     dy: rng.gen_range(0..=2 * a.pad),
                     dx: rng.gen_range(0..=2 * a.pad),
@@ -55,14 +66,32 @@ impl<'a> BatchIter<'a> {
             })
             .collect();
         let pad = augment.map_or(0, |a| a.pad);
-        Self { set, order, draws, pos: 0, batch_size, pad, norm, device: Device::Cpu }
+        Self {
+            set,
+            order,
+            draws,
+            pos: 0,
+            batch_size,
+            pad,
+            norm,
+            device: Device::Cpu,
+        }
     }
 
     /// Evaluation batches: in order, not augmented, the last partial batch kept.
     pub fn eval(set: &'a ImageSet, batch_size: usize, norm: Normalization) -> Self {
         let order: Vec<usize> = (0..set.len()).collect();
         let draws = vec![Draw::default(); order.len()];
-        Self { set, order, draws, pos: 0, batch_size, pad: 0, norm, device: Device::Cpu }
+        Self {
+            set,
+            order,
+            draws,
+            pos: 0,
+            batch_size,
+            pad: 0,
+            norm,
+            device: Device::Cpu,
+        }
     }
 
     /// Puts the batches on `device`.
@@ -95,7 +124,8 @@ impl Iterator for BatchIter<'_> {
             .zip(idx.par_iter().zip(draws.par_iter()))
             .for_each(|(out, (&i, &d))| render(set.image(i), (c, h, w), pad, d, norm, out));
         let labels: Vec<i64> = idx.iter().map(|&i| set.labels[i] as i64).collect();
-        let images = Tensor::from_slice(&buf).view([idx.len() as i64, c as i64, h as i64, w as i64]);
+        let images =
+            Tensor::from_slice(&buf).view([idx.len() as i64, c as i64, h as i64, w as i64]);
         Some(Batch {
             images: images.to_device(self.device),
             labels: Tensor::from_slice(&labels).to_device(self.device),

@@ -21,7 +21,10 @@ pub(crate) struct SourceFingerprint {
 
 /// Reads a cache file. `Ok(None)` when it is absent or was built from other sources;
 /// an error when it exists but is damaged.
-pub(crate) fn read(path: &Path, expect: SourceFingerprint) -> Result<Option<ImageSet>, DatasetError> {
+pub(crate) fn read(
+    path: &Path,
+    expect: SourceFingerprint,
+) -> Result<Option<ImageSet>, DatasetError> {
     let data = match fs::read(path) {
         Ok(d) => d,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
@@ -34,23 +37,45 @@ pub(crate) fn read(path: &Path, expect: SourceFingerprint) -> Result<Option<Imag
     if data.len() < HEADER || &data[..8] != MAGIC {
         return Err(corrupt("not an image cache file"));
     }
-    let field = |i: usize| u64::from_le_bytes(data[8 + 8 * i..16 + 8 * i].try_into().expect("8 bytes"));
-    let found = SourceFingerprint { files: field(0), bytes: field(1) };
+    let field =
+        |i: usize| u64::from_le_bytes(data[8 + 8 * i..16 + 8 * i].try_into().expect("8 bytes"));
+    let found = SourceFingerprint {
+        files: field(0),
+        bytes: field(1),
+    };
     if found != expect {
         return Ok(None);
     }
-    let (c, h, w, n) = (field(2) as usize, field(3) as usize, field(4) as usize, field(5) as usize);
+    let (c, h, w, n) = (
+        field(2) as usize,
+        field(3) as usize,
+        field(4) as usize,
+        field(5) as usize,
+    );
     let expected_len = HEADER + n + n * c * h * w;
     if data.len() != expected_len {
-        return Err(corrupt(&format!("{} bytes, expected {expected_len}", data.len())));
+        return Err(corrupt(&format!(
+            "{} bytes, expected {expected_len}",
+            data.len()
+        )));
     }
     let labels = data[HEADER..HEADER + n].to_vec();
     let pixels = data[HEADER + n..].to_vec();
-    Ok(Some(ImageSet { channels: c, height: h, width: w, pixels, labels }))
+    Ok(Some(ImageSet {
+        channels: c,
+        height: h,
+        width: w,
+        pixels,
+        labels,
+    }))
 }
 
 /// Writes a cache file atomically (temporary file, then rename).
-pub(crate) fn write(path: &Path, set: &ImageSet, source: SourceFingerprint) -> Result<(), DatasetError> {
+pub(crate) fn write(
+    path: &Path,
+    set: &ImageSet,
+    source: SourceFingerprint,
+) -> Result<(), DatasetError> {
     if let Some(dir) = path.parent() {
         fs::create_dir_all(dir).map_err(DatasetError::io(dir))?;
     }
@@ -58,7 +83,14 @@ pub(crate) fn write(path: &Path, set: &ImageSet, source: SourceFingerprint) -> R
     let mut f = fs::File::create(&tmp).map_err(DatasetError::io(&tmp))?;
     let mut header = Vec::with_capacity(HEADER);
     header.extend_from_slice(MAGIC);
-    for v in [source.files, source.bytes, set.channels as u64, set.height as u64, set.width as u64, set.len() as u64] {
+    for v in [
+        source.files,
+        source.bytes,
+        set.channels as u64,
+        set.height as u64,
+        set.width as u64,
+        set.len() as u64,
+    ] {
         header.extend_from_slice(&v.to_le_bytes());
     }
     f.write_all(&header)

@@ -9,7 +9,16 @@ use crate::{DatasetError, ImageSet};
 
 /// Class names in label order (the official order, which is also alphabetical).
 pub const CIFAR10_CLASSES: [&str; 10] = [
-    "airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck",
+    "airplane",
+    "automobile",
+    "bird",
+    "cat",
+    "deer",
+    "dog",
+    "frog",
+    "horse",
+    "ship",
+    "truck",
 ];
 const SIDE: usize = 32;
 const RECORD: usize = 1 + 3 * SIDE * SIDE;
@@ -41,7 +50,9 @@ impl Cifar10 {
             .into_iter()
             .find(|d| d.join("data_batch_1.bin").is_file());
         if let Some(dir) = bin {
-            let train_files: Vec<PathBuf> = (1..=5).map(|i| dir.join(format!("data_batch_{i}.bin"))).collect();
+            let train_files: Vec<PathBuf> = (1..=5)
+                .map(|i| dir.join(format!("data_batch_{i}.bin")))
+                .collect();
             return Ok(Self {
                 train: read_binary(&train_files)?,
                 test: read_binary(&[dir.join("test_batch.bin")])?,
@@ -51,32 +62,53 @@ impl Cifar10 {
         if root.join("train").is_dir() && root.join("test").is_dir() {
             let cache_dir = cache_dir.map_or_else(|| root.join(".cache"), Path::to_path_buf);
             return Ok(Self {
-                train: load_folder_cached(&root.join("train"), &cache_dir.join("cifar10-train.bin"))?,
+                train: load_folder_cached(
+                    &root.join("train"),
+                    &cache_dir.join("cifar10-train.bin"),
+                )?,
                 test: load_folder_cached(&root.join("test"), &cache_dir.join("cifar10-test.bin"))?,
                 source: Cifar10Source::ImageFolder,
             });
         }
-        Err(DatasetError::NotFound { path: root.to_path_buf(), hint: CIFAR10_HINT })
+        Err(DatasetError::NotFound {
+            path: root.to_path_buf(),
+            hint: CIFAR10_HINT,
+        })
     }
 }
 
 /// Reads records of the binary release: 1 label byte + 3,072 bytes of R, G, B planes.
 fn read_binary(files: &[PathBuf]) -> Result<ImageSet, DatasetError> {
-    let mut set = ImageSet { channels: 3, height: SIDE, width: SIDE, pixels: Vec::new(), labels: Vec::new() };
+    let mut set = ImageSet {
+        channels: 3,
+        height: SIDE,
+        width: SIDE,
+        pixels: Vec::new(),
+        labels: Vec::new(),
+    };
     for f in files {
         let data = fs::read(f).map_err(|e| match e.kind() {
-            std::io::ErrorKind::NotFound => DatasetError::NotFound { path: f.clone(), hint: CIFAR10_HINT },
+            std::io::ErrorKind::NotFound => DatasetError::NotFound {
+                path: f.clone(),
+                hint: CIFAR10_HINT,
+            },
             _ => DatasetError::io(f)(e),
         })?;
         if data.is_empty() || data.len() % RECORD != 0 {
             return Err(DatasetError::Corrupt {
                 path: f.clone(),
-                reason: format!("{} bytes is not a whole number of {RECORD}-byte records", data.len()),
+                reason: format!(
+                    "{} bytes is not a whole number of {RECORD}-byte records",
+                    data.len()
+                ),
             });
         }
         for rec in data.chunks_exact(RECORD) {
             if rec[0] as usize >= CIFAR10_CLASSES.len() {
-                return Err(DatasetError::Corrupt { path: f.clone(), reason: format!("label {} out of range", rec[0]) });
+                return Err(DatasetError::Corrupt {
+                    path: f.clone(),
+                    reason: format!("label {} out of range", rec[0]),
+                });
             }
             set.labels.push(rec[0]);
             set.pixels.extend_from_slice(&rec[1..]);
@@ -91,13 +123,20 @@ fn list_folder(dir: &Path) -> Result<Vec<(PathBuf, u8)>, DatasetError> {
     for (label, class) in CIFAR10_CLASSES.iter().enumerate() {
         let cdir = dir.join(class);
         let entries = fs::read_dir(&cdir).map_err(|e| match e.kind() {
-            std::io::ErrorKind::NotFound => DatasetError::NotFound { path: cdir.clone(), hint: CIFAR10_HINT },
+            std::io::ErrorKind::NotFound => DatasetError::NotFound {
+                path: cdir.clone(),
+                hint: CIFAR10_HINT,
+            },
             _ => DatasetError::io(&cdir)(e),
         })?;
         let mut files: Vec<PathBuf> = entries
             .filter_map(|e| e.ok().map(|e| e.path()))
             .filter(|p| {
-                let ext = p.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
+                let ext = p
+                    .extension()
+                    .and_then(|e| e.to_str())
+                    .unwrap_or("")
+                    .to_ascii_lowercase();
                 matches!(ext.as_str(), "jpg" | "jpeg" | "png")
             })
             .collect();
@@ -105,7 +144,10 @@ fn list_folder(dir: &Path) -> Result<Vec<(PathBuf, u8)>, DatasetError> {
         out.extend(files.into_iter().map(|p| (p, label as u8)));
     }
     if out.is_empty() {
-        return Err(DatasetError::NotFound { path: dir.to_path_buf(), hint: CIFAR10_HINT });
+        return Err(DatasetError::NotFound {
+            path: dir.to_path_buf(),
+            hint: CIFAR10_HINT,
+        });
     }
     Ok(out)
 }
@@ -115,7 +157,10 @@ fn fingerprint(files: &[(PathBuf, u8)]) -> Result<SourceFingerprint, DatasetErro
     for (p, _) in files {
         bytes += fs::metadata(p).map_err(DatasetError::io(p))?.len();
     }
-    Ok(SourceFingerprint { files: files.len() as u64, bytes })
+    Ok(SourceFingerprint {
+        files: files.len() as u64,
+        bytes,
+    })
 }
 
 fn load_folder_cached(dir: &Path, cache_file: &Path) -> Result<ImageSet, DatasetError> {
@@ -137,12 +182,19 @@ fn decode_folder(files: &[(PathBuf, u8)]) -> Result<ImageSet, DatasetError> {
     let decoded: Result<Vec<Vec<u8>>, DatasetError> = files
         .par_iter()
         .map(|(p, _)| {
-            let img = image::open(p).map_err(|e| DatasetError::Decode { path: p.clone(), reason: e.to_string() })?;
+            let img = image::open(p).map_err(|e| DatasetError::Decode {
+                path: p.clone(),
+                reason: e.to_string(),
+            })?;
             let rgb = img.to_rgb8();
             if rgb.width() as usize != SIDE || rgb.height() as usize != SIDE {
                 return Err(DatasetError::Decode {
                     path: p.clone(),
-                    reason: format!("expected {SIDE}x{SIDE}, found {}x{}", rgb.width(), rgb.height()),
+                    reason: format!(
+                        "expected {SIDE}x{SIDE}, found {}x{}",
+                        rgb.width(),
+                        rgb.height()
+                    ),
                 });
             }
             let hwc = rgb.into_raw();

@@ -50,14 +50,23 @@ impl ImageSet {
     /// Splits off a validation set of `n_val` images, the same number from every class
     /// (as far as the classes allow), chosen by a seeded shuffle. Returns `(train, val)`;
     /// the same seed always gives the same split.
-    pub fn split_validation(&self, n_val: usize, seed: u64) -> Result<(ImageSet, ImageSet), DatasetError> {
+    pub fn split_validation(
+        &self,
+        n_val: usize,
+        seed: u64,
+    ) -> Result<(ImageSet, ImageSet), DatasetError> {
         if n_val >= self.len() {
             return Err(DatasetError::Invalid(format!(
                 "validation split of {n_val} images leaves nothing to train on ({} images)",
                 self.len()
             )));
         }
-        let n_classes = self.labels.iter().copied().max().map_or(0, |m| m as usize + 1);
+        let n_classes = self
+            .labels
+            .iter()
+            .copied()
+            .max()
+            .map_or(0, |m| m as usize + 1);
         let mut by_class: Vec<Vec<usize>> = vec![Vec::new(); n_classes];
         for (i, &l) in self.labels.iter().enumerate() {
             by_class[l as usize].push(i);

@@ -16,7 +16,10 @@ const MODEL_PREFIX: &str = "model.";
 const MOMENTUM_PREFIX: &str = "momentum.";
 
 fn write_err(path: &Path, e: impl ToString) -> EngineError {
-    EngineError::Write { path: path.to_path_buf(), reason: e.to_string() }
+    EngineError::Write {
+        path: path.to_path_buf(),
+        reason: e.to_string(),
+    }
 }
 
 fn tmp_path(path: &Path) -> PathBuf {
@@ -40,15 +43,28 @@ fn write_tensors_atomic(path: &Path, tensors: &[(String, Tensor)]) -> Result<(),
 
 fn read_tensors(path: &Path) -> Result<Vec<(String, Tensor)>, EngineError> {
     if !path.is_file() {
-        return Err(EngineError::Read { path: path.to_path_buf(), reason: "no such file".into() });
+        return Err(EngineError::Read {
+            path: path.to_path_buf(),
+            reason: "no such file".into(),
+        });
     }
-    Tensor::read_safetensors(path).map_err(|e| EngineError::Read { path: path.to_path_buf(), reason: e.to_string() })
+    Tensor::read_safetensors(path).map_err(|e| EngineError::Read {
+        path: path.to_path_buf(),
+        reason: e.to_string(),
+    })
 }
 
 /// Copies `tensors` into the variables of `vs` by name. Every variable must be present
 /// with its exact shape, and no unknown tensor may be left over.
-fn copy_into(vs: &VarStore, tensors: Vec<(String, Tensor)>, path: &Path) -> Result<(), EngineError> {
-    let mismatch = |reason: String| EngineError::CheckpointMismatch { path: path.to_path_buf(), reason };
+fn copy_into(
+    vs: &VarStore,
+    tensors: Vec<(String, Tensor)>,
+    path: &Path,
+) -> Result<(), EngineError> {
+    let mismatch = |reason: String| EngineError::CheckpointMismatch {
+        path: path.to_path_buf(),
+        reason,
+    };
     let vars = vs.variables();
     let mut seen = HashSet::new();
     tch::no_grad(|| {
@@ -57,7 +73,11 @@ fn copy_into(vs: &VarStore, tensors: Vec<(String, Tensor)>, path: &Path) -> Resu
                 return Err(mismatch(format!("unexpected tensor `{name}`")));
             };
             if v.size() != t.size() {
-                return Err(mismatch(format!("`{name}` has shape {:?}, the model expects {:?}", t.size(), v.size())));
+                return Err(mismatch(format!(
+                    "`{name}` has shape {:?}, the model expects {:?}",
+                    t.size(),
+                    v.size()
+                )));
             }
             let mut v = v.shallow_clone();
             v.f_copy_(t)?;
@@ -68,7 +88,10 @@ fn copy_into(vs: &VarStore, tensors: Vec<(String, Tensor)>, path: &Path) -> Resu
     let mut missing: Vec<&String> = vars.keys().filter(|k| !seen.contains(*k)).collect();
     missing.sort();
     if let Some(first) = missing.first() {
-        return Err(mismatch(format!("missing `{first}` ({} missing in all)", missing.len())));
+        return Err(mismatch(format!(
+            "missing `{first}` ({} missing in all)",
+            missing.len()
+        )));
     }
     Ok(())
 }
@@ -81,7 +104,11 @@ pub fn save_weights(vs: &VarStore, path: &Path, kind: Kind) -> Result<(), Engine
         .into_iter()
         .map(|(n, t)| {
             let t = t.detach().to_device(tch::Device::Cpu).contiguous();
-            let t = if t.is_floating_point() { t.to_kind(kind) } else { t };
+            let t = if t.is_floating_point() {
+                t.to_kind(kind)
+            } else {
+                t
+            };
             (n, t)
         })
         .collect();
@@ -114,7 +141,12 @@ impl Checkpoint {
     }
 
     /// Writes weights, momentum and `state`; the state file is the commit point.
-    pub fn save<S: Serialize>(&self, vs: &VarStore, sgd: &Sgd, state: &S) -> Result<(), EngineError> {
+    pub fn save<S: Serialize>(
+        &self,
+        vs: &VarStore,
+        sgd: &Sgd,
+        state: &S,
+    ) -> Result<(), EngineError> {
         fs::create_dir_all(&self.dir).map_err(|e| write_err(&self.dir, e))?;
         let mut named: Vec<(String, Tensor)> = vs
             .variables()
@@ -126,19 +158,26 @@ impl Checkpoint {
         }
         named.sort_by(|a, b| a.0.cmp(&b.0));
         write_tensors_atomic(&self.weights_path(), &named)?;
-        let json = serde_json::to_vec_pretty(state).map_err(|e| write_err(&self.state_path(), e))?;
+        let json =
+            serde_json::to_vec_pretty(state).map_err(|e| write_err(&self.state_path(), e))?;
         write_atomic(&self.state_path(), &json)
     }
 
     /// Restores weights and momentum and returns the saved state, or `None` when the run
     /// has no checkpoint yet.
-    pub fn load<S: DeserializeOwned>(&self, vs: &VarStore, sgd: &mut Sgd) -> Result<Option<S>, EngineError> {
+    pub fn load<S: DeserializeOwned>(
+        &self,
+        vs: &VarStore,
+        sgd: &mut Sgd,
+    ) -> Result<Option<S>, EngineError> {
         let state_path = self.state_path();
         let Ok(bytes) = fs::read(&state_path) else {
             return Ok(None);
         };
-        let state: S = serde_json::from_slice(&bytes)
-            .map_err(|e| EngineError::Read { path: state_path.clone(), reason: e.to_string() })?;
+        let state: S = serde_json::from_slice(&bytes).map_err(|e| EngineError::Read {
+            path: state_path.clone(),
+            reason: e.to_string(),
+        })?;
         let path = self.weights_path();
         let mut model = Vec::new();
         for (name, t) in read_tensors(&path)? {
@@ -146,7 +185,10 @@ impl Checkpoint {
                 model.push((n.to_string(), t));
             } else if let Some(n) = name.strip_prefix(MOMENTUM_PREFIX) {
                 if !sgd.set_momentum(n, &t) {
-                    return Err(EngineError::CheckpointMismatch { path, reason: format!("momentum for unknown parameter `{n}`") });
+                    return Err(EngineError::CheckpointMismatch {
+                        path,
+                        reason: format!("momentum for unknown parameter `{n}`"),
+                    });
                 }
             }
         }

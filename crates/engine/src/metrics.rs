@@ -27,12 +27,23 @@ pub struct MetricsLog;
 
 impl MetricsLog {
     /// Column names, in order.
-    pub const COLUMNS: [&'static str; 8] =
-        ["epoch", "lr", "train_loss", "train_top1", "val_loss", "val_top1", "train_seconds", "images_per_second"];
+    pub const COLUMNS: [&'static str; 8] = [
+        "epoch",
+        "lr",
+        "train_loss",
+        "train_top1",
+        "val_loss",
+        "val_top1",
+        "train_seconds",
+        "images_per_second",
+    ];
 
     /// Rewrites the whole CSV from `rows` atomically, so it always matches the checkpoint.
     pub fn write(path: &Path, rows: &[EpochMetrics]) -> Result<(), EngineError> {
-        let werr = |e: csv::Error| EngineError::Write { path: path.to_path_buf(), reason: e.to_string() };
+        let werr = |e: csv::Error| EngineError::Write {
+            path: path.to_path_buf(),
+            reason: e.to_string(),
+        };
         let mut w = csv::Writer::from_writer(Vec::new());
         w.write_record(Self::COLUMNS).map_err(werr)?;
         let opt = |v: Option<f64>, prec: usize| v.map_or(String::new(), |v| format!("{v:.prec$}"));
@@ -49,7 +60,10 @@ impl MetricsLog {
             ])
             .map_err(werr)?;
         }
-        let bytes = w.into_inner().map_err(|e| EngineError::Write { path: path.to_path_buf(), reason: e.to_string() })?;
+        let bytes = w.into_inner().map_err(|e| EngineError::Write {
+            path: path.to_path_buf(),
+            reason: e.to_string(),
+        })?;
         write_atomic(path, &bytes)
     }
 }

@@ -14,7 +14,12 @@ pub struct SgdConfig {
 
 impl Default for SgdConfig {
     fn default() -> Self {
-        Self { lr: 0.1, momentum: 0.9, weight_decay: 5e-4, nesterov: true }
+        Self {
+            lr: 0.1,
+            momentum: 0.9,
+            weight_decay: 5e-4,
+            nesterov: true,
+        }
     }
 }
 
@@ -31,7 +36,11 @@ impl Sgd {
     /// stable checkpoint layout).
     pub fn new(params: Vec<(String, Tensor)>, config: SgdConfig) -> Self {
         let n = params.len();
-        Self { config, params, momentum: (0..n).map(|_| None).collect() }
+        Self {
+            config,
+            params,
+            momentum: (0..n).map(|_| None).collect(),
+        }
     }
 
     pub fn zero_grad(&mut self) {
@@ -52,7 +61,11 @@ impl Sgd {
                 if !g.defined() {
                     continue;
                 }
-                let mut d = if c.weight_decay != 0.0 { &g + &*p * c.weight_decay } else { g };
+                let mut d = if c.weight_decay != 0.0 {
+                    &g + &*p * c.weight_decay
+                } else {
+                    g
+                };
                 if c.momentum != 0.0 {
                     let b = match buf {
                         Some(b) => {
@@ -61,7 +74,11 @@ impl Sgd {
                         }
                         None => buf.insert(d.detach().copy()),
                     };
-                    d = if c.nesterov { d + &*b * c.momentum } else { b.shallow_clone() };
+                    d = if c.nesterov {
+                        d + &*b * c.momentum
+                    } else {
+                        b.shallow_clone()
+                    };
                 }
                 let _ = p.g_add_(&(d * -lr));
             }

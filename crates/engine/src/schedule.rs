@@ -52,11 +52,24 @@ mod tests {
 
     #[test]
     fn multistep_and_cosine() {
-        let ms = LrSchedule { base_lr: 0.1, epochs: 10, warmup_epochs: 0.0, kind: ScheduleKind::MultiStep { milestones: vec![5, 8], gamma: 0.1 } };
+        let ms = LrSchedule {
+            base_lr: 0.1,
+            epochs: 10,
+            warmup_epochs: 0.0,
+            kind: ScheduleKind::MultiStep {
+                milestones: vec![5, 8],
+                gamma: 0.1,
+            },
+        };
         assert!((ms.lr_at(4.9) - 0.1).abs() < 1e-12);
         assert!((ms.lr_at(5.0) - 0.01).abs() < 1e-12);
         assert!((ms.lr_at(9.0) - 0.001).abs() < 1e-12);
-        let cos = LrSchedule { base_lr: 0.1, epochs: 10, warmup_epochs: 2.0, kind: ScheduleKind::Cosine { min_lr: 0.0 } };
+        let cos = LrSchedule {
+            base_lr: 0.1,
+            epochs: 10,
+            warmup_epochs: 2.0,
+            kind: ScheduleKind::Cosine { min_lr: 0.0 },
+        };
         assert!(cos.lr_at(0.0) < 0.001);
         assert!((cos.lr_at(1.0) - 0.05).abs() < 1e-3);
         assert!((cos.lr_at(2.0) - 0.1).abs() < 1e-12);

@@ -9,7 +9,10 @@ use tch::{Device, Kind};
 
 use crate::eval::correct_topk;
 use crate::memory_format::vars_to_channels_last;
-use crate::{evaluate, progress, to_channels_last, Checkpoint, EngineError, EpochMetrics, LrSchedule, MetricsLog, Sgd, SgdConfig};
+use crate::{
+    evaluate, progress, to_channels_last, Checkpoint, EngineError, EpochMetrics, LrSchedule,
+    MetricsLog, Sgd, SgdConfig,
+};
 
 /// Everything that defines a training run besides the model and the data.
 #[derive(Debug, Clone)]
@@ -60,17 +63,31 @@ struct TrainState {
 /// after every epoch and resuming from the checkpoint found there. Per-epoch metrics go
 /// to `run_dir/metrics.csv`. With the same seed on CPU, a resumed run ends with the same
 /// weights as an uninterrupted one.
-pub fn fit(net: &dyn Network, vs: &VarStore, cfg: &TrainConfig, data: TrainData, run_dir: &Path) -> Result<TrainOutcome, EngineError> {
+pub fn fit(
+    net: &dyn Network,
+    vs: &VarStore,
+    cfg: &TrainConfig,
+    data: TrainData,
+    run_dir: &Path,
+) -> Result<TrainOutcome, EngineError> {
     if cfg.channels_last {
         vars_to_channels_last(vs);
     }
-    let mut params: Vec<(String, tch::Tensor)> = vs.variables().into_iter().filter(|(_, t)| t.requires_grad()).collect();
+    let mut params: Vec<(String, tch::Tensor)> = vs
+        .variables()
+        .into_iter()
+        .filter(|(_, t)| t.requires_grad())
+        .collect();
     params.sort_by(|a, b| a.0.cmp(&b.0));
     let mut sgd = Sgd::new(params, cfg.sgd);
     let ckpt = Checkpoint::new(run_dir.join("checkpoint"));
     let mut state = match ckpt.load::<TrainState>(vs, &mut sgd)? {
         Some(s) => s,
-        None => TrainState { version: 1, epochs_done: 0, history: Vec::new() },
+        None => TrainState {
+            version: 1,
+            epochs_done: 0,
+            history: Vec::new(),
+        },
     };
     let resumed_from = state.epochs_done;
     if resumed_from > 0 {
@@ -83,8 +100,21 @@ pub fn fit(net: &dyn Network, vs: &VarStore, cfg: &TrainConfig, data: TrainData,
         }
         let epoch = state.epochs_done;
         let m = train_epoch(net, &mut sgd, cfg, data.train, epoch)?;
-        let val = data.val.map(|v| evaluate(net, v, cfg.eval_batch_size, cfg.norm, cfg.device, cfg.channels_last));
-        let metrics = EpochMetrics { val_loss: val.map(|v| v.loss), val_top1: val.map(|v| v.top1), ..m };
+        let val = data.val.map(|v| {
+            evaluate(
+                net,
+                v,
+                cfg.eval_batch_size,
+                cfg.norm,
+                cfg.device,
+                cfg.channels_last,
+            )
+        });
+        let metrics = EpochMetrics {
+            val_loss: val.map(|v| v.loss),
+            val_top1: val.map(|v| v.top1),
+            ..m
+        };
         tracing::info!(
             "{} epoch {}/{}: loss {:.4} train {:.2}% val {} ({:.0} img/s)",
             cfg.label,
@@ -101,19 +131,46 @@ pub fn fit(net: &dyn Network, vs: &VarStore, cfg: &TrainConfig, data: TrainData,
         MetricsLog::write(&run_dir.join("metrics.csv"), &state.history)?;
         done_now += 1;
     }
-    Ok(TrainOutcome { finished: state.epochs_done >= cfg.epochs, history: state.history, resumed_from })
+    Ok(TrainOutcome {
+        finished: state.epochs_done >= cfg.epochs,
+        history: state.history,
+        resumed_from,
+    })
 }
 
-fn train_epoch(net: &dyn Network, sgd: &mut Sgd, cfg: &TrainConfig, set: &ImageSet, epoch: usize) -> Result<EpochMetrics, EngineError> {
-    let batches = BatchIter::train(set, cfg.batch_size, cfg.augment, cfg.norm, cfg.seed, epoch as u64).to_device(cfg.device);
+fn train_epoch(
+    net: &dyn Network,
+    sgd: &mut Sgd,
+    cfg: &TrainConfig,
+    set: &ImageSet,
+    epoch: usize,
+) -> Result<EpochMetrics, EngineError> {
+    let batches = BatchIter::train(
+        set,
+        cfg.batch_size,
+        cfg.augment,
+        cfg.norm,
+        cfg.seed,
+        epoch as u64,
+    )
+    .to_device(cfg.device);
     let n_batches = batches.num_batches().max(1);
-    let pb = progress::bar(n_batches as u64, format!("{} epoch {}/{}", cfg.label, epoch + 1, cfg.epochs));
+    let pb = progress::bar(
+        n_batches as u64,
+        format!("{} epoch {}/{}", cfg.label, epoch + 1, cfg.epochs),
+    );
     let start = Instant::now();
     let (mut loss_sum, mut correct, mut seen) = (0.0, 0i64, 0usize);
     let mut lr = cfg.schedule.lr_at(epoch as f64);
     for (i, b) in batches.enumerate() {
-        lr = cfg.schedule.lr_at(epoch as f64 + i as f64 / n_batches as f64);
-        let x = if cfg.channels_last { to_channels_last(&b.images) } else { b.images };
+        lr = cfg
+            .schedule
+            .lr_at(epoch as f64 + i as f64 / n_batches as f64);
+        let x = if cfg.channels_last {
+            to_channels_last(&b.images)
+        } else {
+            b.images
+        };
         let logits = net.forward_t(&x, true);
         let loss = logits.cross_entropy_for_logits(&b.labels);
         sgd.zero_grad();
@@ -121,16 +178,24 @@ fn train_epoch(net: &dyn Network, sgd: &mut Sgd, cfg: &TrainConfig, set: &ImageS
         sgd.step(lr);
         let l = loss.double_value(&[]);
         if !l.is_finite() {
-            return Err(EngineError::Diverged { epoch: epoch + 1, loss: l });
+            return Err(EngineError::Diverged {
+                epoch: epoch + 1,
+                loss: l,
+            });
         }
         let bs = b.labels.size()[0] as usize;
         loss_sum += l * bs as f64;
-        correct += tch::no_grad(|| correct_topk(&logits.detach().to_kind(Kind::Float), &b.labels)).0;
+        correct +=
+            tch::no_grad(|| correct_topk(&logits.detach().to_kind(Kind::Float), &b.labels)).0;
         seen += bs;
         pb.inc(1);
         if i % 10 == 0 {
             let ips = seen as f64 / start.elapsed().as_secs_f64().max(1e-9);
-            pb.set_message(format!("loss {:.3} acc {:.1}% {ips:.0} img/s", loss_sum / seen as f64, 100.0 * correct as f64 / seen as f64));
+            pb.set_message(format!(
+                "loss {:.3} acc {:.1}% {ips:.0} img/s",
+                loss_sum / seen as f64,
+                100.0 * correct as f64 / seen as f64
+            ));
         }
     }
     pb.finish_and_clear();

@@ -53,7 +53,8 @@ pub fn load(spec: &Spec) -> Result<ClassificationData> {
         }
     }
     let cache = d.cache_dir.as_deref().map(resolve_root);
-    let c = Cifar10::load(&root, cache.as_deref()).with_context(|| format!("loading dataset.root = {}", root.display()))?;
+    let c = Cifar10::load(&root, cache.as_deref())
+        .with_context(|| format!("loading dataset.root = {}", root.display()))?;
     let source = match c.source {
         Cifar10Source::Binary => "CIFAR-10 official binary release".to_string(),
         Cifar10Source::ImageFolder => format!("CIFAR-10 image folder {} (if JPEG: the q75 re-encoding, accuracies may sit slightly below the binary release)", root.display()),
@@ -70,5 +71,10 @@ pub fn load(spec: &Spec) -> Result<ClassificationData> {
             train = train.subset(&idx);
         }
     }
-    Ok(ClassificationData { train, val, test: c.test, source })
+    Ok(ClassificationData {
+        train,
+        val,
+        test: c.test,
+        source,
+    })
 }

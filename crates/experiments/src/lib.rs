@@ -7,7 +7,10 @@ pub mod spec;
 pub mod summary;
 pub mod table;
 
-use models::{Fcn32sConfig, ModelConfig, ModelError, ResNet18Config, ResNetCifarConfig, Shortcut, VggCifarConfig};
+use models::{
+    Fcn32sConfig, ModelConfig, ModelError, ResNet18Config, ResNetCifarConfig, Shortcut,
+    VggCifarConfig,
+};
 use spec::{Arch, DatasetName, ShortcutSpec, Spec};
 
 /// Class count of a data set.
@@ -28,7 +31,11 @@ pub fn model_config(s: &Spec) -> Result<ModelConfig, ModelError> {
     let cfg = match m.arch {
         Arch::Vgg16Cifar => {
             let d = VggCifarConfig::default();
-            ModelConfig::Vgg16Cifar(VggCifarConfig { convs: w.convs.unwrap_or(d.convs), hidden: w.hidden.unwrap_or(d.hidden), num_classes: nc })
+            ModelConfig::Vgg16Cifar(VggCifarConfig {
+                convs: w.convs.unwrap_or(d.convs),
+                hidden: w.hidden.unwrap_or(d.hidden),
+                num_classes: nc,
+            })
         }
         Arch::Resnet20Cifar | Arch::Resnet32Cifar | Arch::Resnet56Cifar => {
             let depth = match m.arch {
@@ -41,15 +48,29 @@ pub fn model_config(s: &Spec) -> Result<ModelConfig, ModelError> {
                 ShortcutSpec::B => Shortcut::B,
             };
             let d = ResNetCifarConfig::resnet(depth, sc);
-            ModelConfig::ResnetCifar(ResNetCifarConfig { stages: w.stages.unwrap_or(d.stages), inner: w.inner.unwrap_or(d.inner), num_classes: nc, ..d })
+            ModelConfig::ResnetCifar(ResNetCifarConfig {
+                stages: w.stages.unwrap_or(d.stages),
+                inner: w.inner.unwrap_or(d.inner),
+                num_classes: nc,
+                ..d
+            })
         }
         Arch::Resnet18 => {
             let d = ResNet18Config::default();
-            ModelConfig::Resnet18(ResNet18Config { stages: w.stages.unwrap_or(d.stages), inner: w.inner.unwrap_or(d.inner), num_classes: nc })
+            ModelConfig::Resnet18(ResNet18Config {
+                stages: w.stages.unwrap_or(d.stages),
+                inner: w.inner.unwrap_or(d.inner),
+                num_classes: nc,
+            })
         }
         Arch::Fcn32s => {
             let d = Fcn32sConfig::default();
-            ModelConfig::Fcn32s(Fcn32sConfig { convs: w.convs.unwrap_or(d.convs), fc6: w.fc6.unwrap_or(d.fc6), fc7: w.fc7.unwrap_or(d.fc7), num_classes: nc })
+            ModelConfig::Fcn32s(Fcn32sConfig {
+                convs: w.convs.unwrap_or(d.convs),
+                fc6: w.fc6.unwrap_or(d.fc6),
+                fc7: w.fc7.unwrap_or(d.fc7),
+                num_classes: nc,
+            })
         }
     };
     cfg.validate()?;

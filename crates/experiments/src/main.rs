@@ -13,13 +13,20 @@ use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 use experiments::spec::{resolve_spec_path, Spec};
 use experiments::{run, table};
-use models::{Fcn32sConfig, ModelConfig, ResNet18Config, ResNetCifarConfig, Shortcut, VggCifarConfig};
+use models::{
+    Fcn32sConfig, ModelConfig, ResNet18Config, ResNetCifarConfig, Shortcut, VggCifarConfig,
+};
 
 /// The smoke spec run when no spec is given.
 const SMOKE_SPEC: &str = include_str!("../../../experiments/smoke.yaml");
 
 #[derive(Parser)]
-#[command(name = "experiments", version, about = "C2S2 channel-pruning experiments from YAML specs", args_conflicts_with_subcommands = true)]
+#[command(
+    name = "experiments",
+    version,
+    about = "C2S2 channel-pruning experiments from YAML specs",
+    args_conflicts_with_subcommands = true
+)]
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
@@ -28,6 +35,10 @@ struct Cli {
     /// Stop every seed after this many epochs; running the spec again resumes it.
     #[arg(long)]
     stop_after_epochs: Option<usize>,
+    /// Root folder of run directories, overriding the spec's `output` (e.g. a folder
+    /// outside the checkout for runs that span sessions).
+    #[arg(long)]
+    output: Option<PathBuf>,
 }
 
 #[derive(Subcommand)]
@@ -40,7 +51,9 @@ enum Command {
 
 fn main() -> ExitCode {
     tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
         .with_writer(std::io::stderr)
         .with_target(false)
         .init();
@@ -59,7 +72,12 @@ fn dispatch(cli: Cli) -> Result<()> {
         Some(Command::Validate { spec }) => {
             let path = resolve_spec_path(&spec)?;
             let s = Spec::load(&path)?;
-            println!("{}: ok ({} seed(s), run directories under {})", path.display(), s.seeds.len(), s.output.join(&s.name).display());
+            println!(
+                "{}: ok ({} seed(s), run directories under {})",
+                path.display(),
+                s.seeds.len(),
+                s.output.join(&s.name).display()
+            );
             Ok(())
         }
         Some(Command::Models) => {
@@ -77,6 +95,10 @@ fn dispatch(cli: Cli) -> Result<()> {
                     (Spec::parse(SMOKE_SPEC, &file)?, file)
                 }
             };
+            let spec = match &cli.output {
+                Some(o) => Spec { output: o.clone(), ..spec },
+                None => spec,
+            };
             run_spec(&spec, &file, &cli)
         }
     }
@@ -84,8 +106,11 @@ fn dispatch(cli: Cli) -> Result<()> {
 
 fn run_spec(spec: &Spec, file: &Path, cli: &Cli) -> Result<()> {
     tracing::info!("running {} ({})", spec.name, file.display());
-    let opts = run::RunOptions { stop_after_epochs: cli.stop_after_epochs };
-    let summaries = run::execute(spec, &opts).with_context(|| format!("running spec {}", file.display()))?;
+    let opts = run::RunOptions {
+        stop_after_epochs: cli.stop_after_epochs,
+    };
+    let summaries =
+        run::execute(spec, &opts).with_context(|| format!("running spec {}", file.display()))?;
     if summaries.is_empty() {
         return Ok(());
     }
@@ -98,16 +123,31 @@ fn run_spec(spec: &Spec, file: &Path, cli: &Cli) -> Result<()> {
 
 fn print_models() {
     let list = [
-        ("vgg16_cifar", ModelConfig::Vgg16Cifar(VggCifarConfig::default())),
-        ("resnet20_cifar (option A)", ModelConfig::ResnetCifar(ResNetCifarConfig::resnet(20, Shortcut::A))),
-        ("resnet20_cifar (option B)", ModelConfig::ResnetCifar(ResNetCifarConfig::resnet(20, Shortcut::B))),
+        (
+            "vgg16_cifar",
+            ModelConfig::Vgg16Cifar(VggCifarConfig::default()),
+        ),
+        (
+            "resnet20_cifar (option A)",
+            ModelConfig::ResnetCifar(ResNetCifarConfig::resnet(20, Shortcut::A)),
+        ),
+        (
+            "resnet20_cifar (option B)",
+            ModelConfig::ResnetCifar(ResNetCifarConfig::resnet(20, Shortcut::B)),
+        ),
         ("resnet18", ModelConfig::Resnet18(ResNet18Config::default())),
         ("fcn32s", ModelConfig::Fcn32s(Fcn32sConfig::default())),
     ];
     for (name, cfg) in list {
         let hw = cfg.default_input_hw();
         let c = cfg.cost(hw);
-        println!("{name:<26} input 3x{}x{}  params {:>12}  MACs {:>15}", hw.0, hw.1, group(c.params()), group(c.macs()));
+        println!(
+            "{name:<26} input 3x{}x{}  params {:>12}  MACs {:>15}",
+            hw.0,
+            hw.1,
+            group(c.params()),
+            group(c.macs())
+        );
     }
 }
 
@@ -116,7 +156,7 @@ fn group(n: u64) -> String {
     let s = n.to_string();
     let mut out = String::new();
     for (i, ch) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(ch);

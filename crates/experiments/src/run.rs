@@ -6,7 +6,9 @@ use std::time::Instant;
 
 use anyhow::{Context, Result};
 use datasets::{Augment, CIFAR10_NORMALIZATION};
-use engine::{evaluate, fit, save_weights, LrSchedule, ScheduleKind, SgdConfig, TrainConfig, TrainData};
+use engine::{
+    evaluate, fit, save_weights, LrSchedule, ScheduleKind, SgdConfig, TrainConfig, TrainData,
+};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use tch::nn::VarStore;
@@ -22,7 +24,8 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     tmp.push(".tmp");
     let tmp = PathBuf::from(tmp);
     std::fs::write(&tmp, bytes).with_context(|| format!("writing {}", tmp.display()))?;
-    std::fs::rename(&tmp, path).with_context(|| format!("renaming {} to {}", tmp.display(), path.display()))
+    std::fs::rename(&tmp, path)
+        .with_context(|| format!("renaming {} to {}", tmp.display(), path.display()))
 }
 
 /// The fields that define what a run computes (not where or how fast).
@@ -55,7 +58,9 @@ pub fn run_key(spec: &Spec, seed: u64) -> String {
 
 /// The run directory of `seed`.
 pub fn run_dir(spec: &Spec, seed: u64) -> PathBuf {
-    spec.output.join(&spec.name).join(format!("seed{seed}-{}", run_key(spec, seed)))
+    spec.output
+        .join(&spec.name)
+        .join(format!("seed{seed}-{}", run_key(spec, seed)))
 }
 
 /// The device a spec asks for.
@@ -64,7 +69,10 @@ pub fn device(spec: &Spec) -> Result<Device> {
         DeviceSpec::Auto => Device::cuda_if_available(),
         DeviceSpec::Cpu => Device::Cpu,
         DeviceSpec::Cuda => {
-            anyhow::ensure!(tch::Cuda::is_available(), "device: cuda was asked for, but libtorch sees no CUDA device");
+            anyhow::ensure!(
+                tch::Cuda::is_available(),
+                "device: cuda was asked for, but libtorch sees no CUDA device"
+            );
             Device::Cuda(0)
         }
     })
@@ -85,14 +93,27 @@ fn train_config(spec: &Spec, seed: u64, device: Device) -> TrainConfig {
     let l = &t.lr_schedule;
     let kind = match l.kind {
         ScheduleName::Constant => ScheduleKind::Constant,
-        ScheduleName::MultiStep => ScheduleKind::MultiStep { milestones: l.milestones.clone(), gamma: l.gamma },
+        ScheduleName::MultiStep => ScheduleKind::MultiStep {
+            milestones: l.milestones.clone(),
+            gamma: l.gamma,
+        },
         ScheduleName::Cosine => ScheduleKind::Cosine { min_lr: l.min_lr },
     };
     TrainConfig {
         epochs: t.epochs,
         batch_size: t.batch_size,
-        sgd: SgdConfig { lr: t.optimizer.lr, momentum: t.optimizer.momentum, weight_decay: t.optimizer.weight_decay, nesterov: t.optimizer.nesterov },
-        schedule: LrSchedule { base_lr: t.optimizer.lr, epochs: t.epochs, warmup_epochs: l.warmup_epochs, kind },
+        sgd: SgdConfig {
+            lr: t.optimizer.lr,
+            momentum: t.optimizer.momentum,
+            weight_decay: t.optimizer.weight_decay,
+            nesterov: t.optimizer.nesterov,
+        },
+        schedule: LrSchedule {
+            base_lr: t.optimizer.lr,
+            epochs: t.epochs,
+            warmup_epochs: l.warmup_epochs,
+            kind,
+        },
         augment: spec.dataset.augment.then(Augment::default),
         norm: CIFAR10_NORMALIZATION,
         seed,
@@ -125,11 +146,16 @@ pub fn execute(spec: &Spec, opts: &RunOptions) -> Result<Vec<Summary>> {
         let summary_path = dir.join("summary.json");
         if summary_path.is_file() {
             let s = Summary::read(&summary_path)?;
-            tracing::info!("{}: finished earlier, reporting {} without recomputing", spec.name, summary_path.display());
+            tracing::info!(
+                "{}: finished earlier, reporting {} without recomputing",
+                spec.name,
+                summary_path.display()
+            );
             summaries.push(s);
             continue;
         }
-        std::fs::create_dir_all(&dir).with_context(|| format!("creating run directory {}", dir.display()))?;
+        std::fs::create_dir_all(&dir)
+            .with_context(|| format!("creating run directory {}", dir.display()))?;
         let resolved = serde_norway::to_string(spec)?;
         write_atomic(&dir.join("spec.resolved.yaml"), resolved.as_bytes())?;
         let data = match &data_cache {
@@ -143,7 +169,14 @@ pub fn execute(spec: &Spec, opts: &RunOptions) -> Result<Vec<Summary>> {
     Ok(summaries)
 }
 
-fn train_one(spec: &Spec, seed: u64, device: Device, data: &data::ClassificationData, dir: &Path, opts: &RunOptions) -> Result<Option<Summary>> {
+fn train_one(
+    spec: &Spec,
+    seed: u64,
+    device: Device,
+    data: &data::ClassificationData,
+    dir: &Path,
+    opts: &RunOptions,
+) -> Result<Option<Summary>> {
     let cfg = model_config(spec)?;
     tch::manual_seed(seed as i64);
     let vs = VarStore::new(device);
@@ -151,13 +184,33 @@ fn train_one(spec: &Spec, seed: u64, device: Device, data: &data::Classification
     let mut tc = train_config(spec, seed, device);
     tc.stop_after_epochs = opts.stop_after_epochs;
     let started = Instant::now();
-    let outcome = fit(net.as_ref(), &vs, &tc, TrainData { train: &data.train, val: data.val.as_ref() }, dir)
-        .with_context(|| format!("training in {}", dir.display()))?;
+    let outcome = fit(
+        net.as_ref(),
+        &vs,
+        &tc,
+        TrainData {
+            train: &data.train,
+            val: data.val.as_ref(),
+        },
+        dir,
+    )
+    .with_context(|| format!("training in {}", dir.display()))?;
     if !outcome.finished {
-        tracing::info!("{}: stopped after {} epochs; run again to resume", spec.name, outcome.history.len());
+        tracing::info!(
+            "{}: stopped after {} epochs; run again to resume",
+            spec.name,
+            outcome.history.len()
+        );
         return Ok(None);
     }
-    let test = evaluate(net.as_ref(), &data.test, tc.eval_batch_size, tc.norm, device, tc.channels_last);
+    let test = evaluate(
+        net.as_ref(),
+        &data.test,
+        tc.eval_batch_size,
+        tc.norm,
+        device,
+        tc.channels_last,
+    );
     save_weights(&vs, &dir.join("model.safetensors"), Kind::Float)?;
     write_atomic(&dir.join("model.json"), &serde_json::to_vec_pretty(&cfg)?)?;
     let hw = cfg.default_input_hw();
@@ -179,7 +232,12 @@ fn train_one(spec: &Spec, seed: u64, device: Device, data: &data::Classification
         val_images: data.val.as_ref().map_or(0, |v| v.len()),
         epochs: h.len(),
         schedule: schedule_label(spec),
-        test: TestResult { top1: test.top1, top5: test.top5, loss: test.loss, images: test.images },
+        test: TestResult {
+            top1: test.top1,
+            top5: test.top5,
+            loss: test.loss,
+            images: test.images,
+        },
         final_val_top1: h.last().and_then(|m| m.val_top1),
         mean_epoch_seconds: h.iter().map(|m| m.train_seconds).sum::<f64>() / n,
         mean_images_per_second: h.iter().map(|m| m.images_per_second).sum::<f64>() / n,
@@ -188,6 +246,11 @@ fn train_one(spec: &Spec, seed: u64, device: Device, data: &data::Classification
         threads: tch::get_num_threads(),
     };
     summary.write(&dir.join("summary.json"))?;
-    tracing::info!("{}: test top-1 {:.2}% ({} s in this call)", spec.name, test.top1, started.elapsed().as_secs());
+    tracing::info!(
+        "{}: test top-1 {:.2}% ({} s in this call)",
+        spec.name,
+        test.top1,
+        started.elapsed().as_secs()
+    );
     Ok(Some(summary))
 }

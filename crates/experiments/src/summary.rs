@@ -49,13 +49,22 @@ impl Summary {
     /// Reads a summary, refusing other schema versions with a message naming the file.
     pub fn read(path: &Path) -> Result<Summary> {
         let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
-        let v: serde_json::Value = serde_json::from_slice(&bytes).with_context(|| format!("{} is not valid JSON", path.display()))?;
+        let v: serde_json::Value = serde_json::from_slice(&bytes)
+            .with_context(|| format!("{} is not valid JSON", path.display()))?;
         match v.get("schema_version").and_then(|s| s.as_u64()) {
             Some(n) if n == SUMMARY_SCHEMA as u64 => {}
-            Some(n) => bail!("{}: schema_version {n} is not supported (this build reads {SUMMARY_SCHEMA})", path.display()),
+            Some(n) => bail!(
+                "{}: schema_version {n} is not supported (this build reads {SUMMARY_SCHEMA})",
+                path.display()
+            ),
             None => bail!("{}: missing field `schema_version`", path.display()),
         }
-        serde_json::from_value(v).with_context(|| format!("{}: does not match summary schema {SUMMARY_SCHEMA}", path.display()))
+        serde_json::from_value(v).with_context(|| {
+            format!(
+                "{}: does not match summary schema {SUMMARY_SCHEMA}",
+                path.display()
+            )
+        })
     }
 
     /// Writes the summary atomically.

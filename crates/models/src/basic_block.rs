@@ -28,8 +28,12 @@ enum BlockShortcut {
     Identity,
     /// Subsample by `stride`, then zero-pad from `cin` to `cout` channels, split as
     /// evenly as possible before and after (the original pads cout/4 on each side).
-    Pad { stride: i64, cin: i64, cout: i64 },
-    Proj(nn::Conv2D, nn::BatchNorm),
+    Pad {
+        stride: i64,
+        cin: i64,
+        cout: i64,
+    },
+    Proj(Box<(nn::Conv2D, nn::BatchNorm)>),
 }
 
 /// conv3x3 -> BN -> ReLU -> gate -> conv3x3 -> BN, plus shortcut, then ReLU.
@@ -55,10 +59,10 @@ impl BasicBlock {
             },
             (true, ProjectionKind::Conv(proj_name)) => {
                 let sc = q / proj_name;
-                BlockShortcut::Proj(
+                BlockShortcut::Proj(Box::new((
                     conv(&sc / 0, w.cin, w.cout, 1, w.stride, 0),
                     batch_norm(&sc / 1, w.cout, true),
-                )
+                )))
             }
         };
         Self {
@@ -82,7 +86,7 @@ impl BasicBlock {
                 let lo = (cout - cin) / 2;
                 sub.constant_pad_nd([0, 0, 0, 0, lo, cout - cin - lo])
             }
-            BlockShortcut::Proj(c, bn) => xs.apply(c).apply_t(bn, train),
+            BlockShortcut::Proj(p) => xs.apply(&p.0).apply_t(&p.1, train),
         };
         (y + sc).relu()
     }

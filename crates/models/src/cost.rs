@@ -48,7 +48,8 @@ pub(crate) struct ConvShape {
 impl CostBuilder {
     pub fn conv(&mut self, name: &str, s: ConvShape) {
         let w = (s.cin * s.cout * s.k * s.k) as u64;
-        let extra = if s.bias { s.cout as u64 } else { 0 } + if s.bn { 2 * s.cout as u64 } else { 0 };
+        let extra =
+            if s.bias { s.cout as u64 } else { 0 } + if s.bn { 2 * s.cout as u64 } else { 0 };
         self.layers.push(LayerCost {
             name: name.to_string(),
             params: w + extra,
@@ -66,7 +67,9 @@ impl CostBuilder {
     }
 
     pub fn finish(self) -> ModelCost {
-        ModelCost { layers: self.layers }
+        ModelCost {
+            layers: self.layers,
+        }
     }
 }
 

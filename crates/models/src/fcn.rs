@@ -57,12 +57,19 @@ impl Fcn32sConfig {
         let mut convs = Vec::new();
         for (i, &cout) in self.convs.iter().enumerate() {
             let pad = if i == 0 { INPUT_PAD } else { 1 };
-            convs.push((format!("features.{}", idx[i]), conv_bias(&f / idx[i], cin, cout, 3, pad)));
+            convs.push((
+                format!("features.{}", idx[i]),
+                conv_bias(&f / idx[i], cin, cout, 3, pad),
+            ));
             cin = cout;
         }
         let nc = self.num_classes;
         // The upsampling is a fixed bilinear interpolation in FCN-32s: not trainable.
-        let upscore = (p / "upscore").add("weight", bilinear_kernel(nc, UPSCORE_KERNEL).to_device(p.device()), false);
+        let upscore = (p / "upscore").add(
+            "weight",
+            bilinear_kernel(nc, UPSCORE_KERNEL).to_device(p.device()),
+            false,
+        );
         Fcn32s {
             convs,
             fc6: conv_bias(p / "fc6", cin, self.fc6, 7, 0),
@@ -78,7 +85,17 @@ impl Fcn32sConfig {
         let mut b = CostBuilder::default();
         let (mut h, mut w, mut cin) = (h0 + 2 * INPUT_PAD - 2, w0 + 2 * INPUT_PAD - 2, 3);
         for (i, &cout) in self.convs.iter().enumerate() {
-            b.conv(&format!("features.{}", idx[i]), ConvShape { cin, cout, k: 3, out_hw: (h, w), bias: true, bn: false });
+            b.conv(
+                &format!("features.{}", idx[i]),
+                ConvShape {
+                    cin,
+                    cout,
+                    k: 3,
+                    out_hw: (h, w),
+                    bias: true,
+                    bn: false,
+                },
+            );
             cin = cout;
             if VGG16_POOL_AFTER.contains(&i) {
                 h = out_size(h, 2, 2, 0, true);
@@ -86,10 +103,40 @@ impl Fcn32sConfig {
             }
         }
         let (h, w) = (h - 6, w - 6);
-        b.conv("fc6", ConvShape { cin, cout: self.fc6, k: 7, out_hw: (h, w), bias: true, bn: false });
-        b.conv("fc7", ConvShape { cin: self.fc6, cout: self.fc7, k: 1, out_hw: (h, w), bias: true, bn: false });
+        b.conv(
+            "fc6",
+            ConvShape {
+                cin,
+                cout: self.fc6,
+                k: 7,
+                out_hw: (h, w),
+                bias: true,
+                bn: false,
+            },
+        );
+        b.conv(
+            "fc7",
+            ConvShape {
+                cin: self.fc6,
+                cout: self.fc7,
+                k: 1,
+                out_hw: (h, w),
+                bias: true,
+                bn: false,
+            },
+        );
         let nc = self.num_classes;
-        b.conv("score_fr", ConvShape { cin: self.fc7, cout: nc, k: 1, out_hw: (h, w), bias: true, bn: false });
+        b.conv(
+            "score_fr",
+            ConvShape {
+                cin: self.fc7,
+                cout: nc,
+                k: 1,
+                out_hw: (h, w),
+                bias: true,
+                bn: false,
+            },
+        );
         // Transposed conv: every input pixel scatters a k x k x nc x nc kernel.
         let k = UPSCORE_KERNEL;
         b.layers.push(crate::LayerCost {
@@ -106,10 +153,19 @@ impl Fcn32sConfig {
             .convs
             .iter()
             .enumerate()
-            .map(|(i, &c)| PrunableLayer { name: format!("features.{}", idx[i]), channels: c })
+            .map(|(i, &c)| PrunableLayer {
+                name: format!("features.{}", idx[i]),
+                channels: c,
+            })
             .collect();
-        out.push(PrunableLayer { name: "fc6".into(), channels: self.fc6 });
-        out.push(PrunableLayer { name: "fc7".into(), channels: self.fc7 });
+        out.push(PrunableLayer {
+            name: "fc6".into(),
+            channels: self.fc6,
+        });
+        out.push(PrunableLayer {
+            name: "fc7".into(),
+            channels: self.fc7,
+        });
         out
     }
 }
@@ -117,7 +173,11 @@ impl Fcn32sConfig {
 /// Bilinear upsampling kernel `[c, c, k, k]` that maps each class channel to itself.
 fn bilinear_kernel(c: i64, k: i64) -> Tensor {
     let factor = (k + 1) / 2;
-    let center = if k % 2 == 1 { factor as f64 - 1.0 } else { factor as f64 - 0.5 };
+    let center = if k % 2 == 1 {
+        factor as f64 - 1.0
+    } else {
+        factor as f64 - 0.5
+    };
     let og = Tensor::arange(k, (Kind::Float, tch::Device::Cpu));
     let filt1d: Tensor = (og - center).abs().g_div_scalar(factor as f64).neg() + 1.0;
     let filt = filt1d.unsqueeze(1) * filt1d.unsqueeze(0);
@@ -146,11 +206,26 @@ impl ModuleT for Fcn32s {
                 x = x.max_pool2d([2, 2], [2, 2], [0, 0], [1, 1], true);
             }
         }
-        let x = self.gates.apply("fc6", x.apply(&self.fc6).relu()).dropout(0.5, train);
-        let x = self.gates.apply("fc7", x.apply(&self.fc7).relu()).dropout(0.5, train);
+        let x = self
+            .gates
+            .apply("fc6", x.apply(&self.fc6).relu())
+            .dropout(0.5, train);
+        let x = self
+            .gates
+            .apply("fc7", x.apply(&self.fc7).relu())
+            .dropout(0.5, train);
         let score = x.apply(&self.score_fr);
-        let up = score.conv_transpose2d(&self.upscore, None::<Tensor>, [UPSCORE_STRIDE, UPSCORE_STRIDE], [0, 0], [0, 0], 1, [1, 1]);
-        up.slice(2, CROP_OFFSET, CROP_OFFSET + h, 1).slice(3, CROP_OFFSET, CROP_OFFSET + w, 1)
+        let up = score.conv_transpose2d(
+            &self.upscore,
+            None::<Tensor>,
+            [UPSCORE_STRIDE, UPSCORE_STRIDE],
+            [0, 0],
+            [0, 0],
+            1,
+            [1, 1],
+        );
+        up.slice(2, CROP_OFFSET, CROP_OFFSET + h, 1)
+            .slice(3, CROP_OFFSET, CROP_OFFSET + w, 1)
     }
 }
 

@@ -64,8 +64,18 @@ impl ResNet18Config {
             .into_iter()
             .enumerate()
             .map(|(i, (name, s, cin, stride))| {
-                let w = BlockWidths { cin, mid: self.inner[i], cout: self.stages[s], stride };
-                BasicBlock::new(&sub_path(p, &name), &name, w, ProjectionKind::Conv("downsample"))
+                let w = BlockWidths {
+                    cin,
+                    mid: self.inner[i],
+                    cout: self.stages[s],
+                    stride,
+                };
+                BasicBlock::new(
+                    &sub_path(p, &name),
+                    &name,
+                    w,
+                    ProjectionKind::Conv("downsample"),
+                )
             })
             .collect();
         ResNet18 {
@@ -80,16 +90,56 @@ impl ResNet18Config {
     pub(crate) fn cost(&self, (h, w): (i64, i64)) -> ModelCost {
         let mut b = CostBuilder::default();
         let (h, w) = (out_size(h, 7, 2, 3, false), out_size(w, 7, 2, 3, false));
-        b.conv("conv1", ConvShape { cin: 3, cout: self.stages[0], k: 7, out_hw: (h, w), bias: false, bn: true });
+        b.conv(
+            "conv1",
+            ConvShape {
+                cin: 3,
+                cout: self.stages[0],
+                k: 7,
+                out_hw: (h, w),
+                bias: false,
+                bn: true,
+            },
+        );
         let (mut h, mut w) = (out_size(h, 3, 2, 1, false), out_size(w, 3, 2, 1, false));
         for (i, (name, s, cin, stride)) in self.blocks().into_iter().enumerate() {
             h = out_size(h, 3, stride, 1, false);
             w = out_size(w, 3, stride, 1, false);
             let (mid, cout) = (self.inner[i], self.stages[s]);
-            b.conv(&format!("{name}.conv1"), ConvShape { cin, cout: mid, k: 3, out_hw: (h, w), bias: false, bn: true });
-            b.conv(&format!("{name}.conv2"), ConvShape { cin: mid, cout, k: 3, out_hw: (h, w), bias: false, bn: true });
+            b.conv(
+                &format!("{name}.conv1"),
+                ConvShape {
+                    cin,
+                    cout: mid,
+                    k: 3,
+                    out_hw: (h, w),
+                    bias: false,
+                    bn: true,
+                },
+            );
+            b.conv(
+                &format!("{name}.conv2"),
+                ConvShape {
+                    cin: mid,
+                    cout,
+                    k: 3,
+                    out_hw: (h, w),
+                    bias: false,
+                    bn: true,
+                },
+            );
             if stride != 1 || cin != cout {
-                b.conv(&format!("{name}.downsample.0"), ConvShape { cin, cout, k: 1, out_hw: (h, w), bias: false, bn: true });
+                b.conv(
+                    &format!("{name}.downsample.0"),
+                    ConvShape {
+                        cin,
+                        cout,
+                        k: 1,
+                        out_hw: (h, w),
+                        bias: false,
+                        bn: true,
+                    },
+                );
             }
         }
         b.linear("fc", self.stages[3], self.num_classes, false);
@@ -100,7 +150,10 @@ impl ResNet18Config {
         self.blocks()
             .iter()
             .enumerate()
-            .map(|(i, (name, ..))| PrunableLayer { name: format!("{name}.conv1"), channels: self.inner[i] })
+            .map(|(i, (name, ..))| PrunableLayer {
+                name: format!("{name}.conv1"),
+                channels: self.inner[i],
+            })
             .collect()
     }
 }

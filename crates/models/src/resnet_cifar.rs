@@ -44,7 +44,10 @@ impl ResNetCifarConfig {
     pub fn resnet(depth: usize, shortcut: Shortcut) -> Self {
         let n = (depth.saturating_sub(2)) / 6;
         let stages = vec![16, 32, 64];
-        let inner = stages.iter().flat_map(|&w| std::iter::repeat_n(w, n)).collect();
+        let inner = stages
+            .iter()
+            .flat_map(|&w| std::iter::repeat_n(w, n))
+            .collect();
         Self {
             stages,
             blocks_per_stage: n,
@@ -107,7 +110,17 @@ impl ResNetCifarConfig {
                     Shortcut::A => ProjectionKind::ZeroPad,
                     Shortcut::B => ProjectionKind::Conv("shortcut"),
                 };
-                BasicBlock::new(&q, &name, BlockWidths { cin, mid, cout, stride }, kind)
+                BasicBlock::new(
+                    &q,
+                    &name,
+                    BlockWidths {
+                        cin,
+                        mid,
+                        cout,
+                        stride,
+                    },
+                    kind,
+                )
             })
             .collect();
         ResNetCifar {
@@ -122,16 +135,56 @@ impl ResNetCifarConfig {
     pub(crate) fn cost(&self, (h, w): (i64, i64)) -> ModelCost {
         let mut b = CostBuilder::default();
         let s0 = self.stages[0];
-        b.conv("conv1", ConvShape { cin: 3, cout: s0, k: 3, out_hw: (h, w), bias: false, bn: true });
+        b.conv(
+            "conv1",
+            ConvShape {
+                cin: 3,
+                cout: s0,
+                k: 3,
+                out_hw: (h, w),
+                bias: false,
+                bn: true,
+            },
+        );
         let (mut h, mut w) = (h, w);
         for (i, (name, s, cin, stride)) in self.blocks().into_iter().enumerate() {
             h = (h - 1) / stride + 1;
             w = (w - 1) / stride + 1;
             let (mid, cout) = (self.inner[i], self.stages[s]);
-            b.conv(&format!("{name}.conv1"), ConvShape { cin, cout: mid, k: 3, out_hw: (h, w), bias: false, bn: true });
-            b.conv(&format!("{name}.conv2"), ConvShape { cin: mid, cout, k: 3, out_hw: (h, w), bias: false, bn: true });
+            b.conv(
+                &format!("{name}.conv1"),
+                ConvShape {
+                    cin,
+                    cout: mid,
+                    k: 3,
+                    out_hw: (h, w),
+                    bias: false,
+                    bn: true,
+                },
+            );
+            b.conv(
+                &format!("{name}.conv2"),
+                ConvShape {
+                    cin: mid,
+                    cout,
+                    k: 3,
+                    out_hw: (h, w),
+                    bias: false,
+                    bn: true,
+                },
+            );
             if self.shortcut == Shortcut::B && (stride != 1 || cin != cout) {
-                b.conv(&format!("{name}.shortcut.0"), ConvShape { cin, cout, k: 1, out_hw: (h, w), bias: false, bn: true });
+                b.conv(
+                    &format!("{name}.shortcut.0"),
+                    ConvShape {
+                        cin,
+                        cout,
+                        k: 1,
+                        out_hw: (h, w),
+                        bias: false,
+                        bn: true,
+                    },
+                );
             }
         }
         b.linear("fc", self.stages[2], self.num_classes, false);

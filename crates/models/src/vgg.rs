@@ -12,8 +12,9 @@ pub const VGG16_CONVS: usize = 13;
 /// Conv indices (0-based) followed by a 2x2 max-pool.
 pub(crate) const VGG16_POOL_AFTER: [usize; 5] = [1, 3, 6, 9, 12];
 /// The unpruned VGG-16 conv widths.
-pub(crate) const VGG16_WIDTHS: [i64; VGG16_CONVS] =
-    [64, 64, 128, 128, 256, 256, 256, 512, 512, 512, 512, 512, 512];
+pub(crate) const VGG16_WIDTHS: [i64; VGG16_CONVS] = [
+    64, 64, 128, 128, 256, 256, 256, 512, 512, 512, 512, 512, 512,
+];
 
 /// Index of each conv in torchvision's `features` Sequential; with BN every conv takes
 /// three slots (conv, BN, ReLU) and every max-pool one.
@@ -88,7 +89,14 @@ impl VggCifarConfig {
         let mut b = CostBuilder::default();
         let (mut h, mut w, mut cin) = (h, w, 3);
         for (i, &cout) in self.convs.iter().enumerate() {
-            let s = ConvShape { cin, cout, k: 3, out_hw: (h, w), bias: false, bn: true };
+            let s = ConvShape {
+                cin,
+                cout,
+                k: 3,
+                out_hw: (h, w),
+                bias: false,
+                bn: true,
+            };
             b.conv(&format!("features.{}", idx[i]), s);
             cin = cout;
             if VGG16_POOL_AFTER.contains(&i) {

@@ -28,21 +28,37 @@ pub fn resolve_spec_path(arg: &str) -> Result<PathBuf, SpecError> {
     if !arg.ends_with(".yaml") && !arg.ends_with(".yml") {
         candidates.push(Path::new(SPEC_DIR).join(format!("{arg}.yaml")));
     }
-    candidates.into_iter().find(|p| p.is_file()).ok_or_else(|| SpecError::NotFound { file: direct })
+    candidates
+        .into_iter()
+        .find(|p| p.is_file())
+        .ok_or(SpecError::NotFound { file: direct })
 }
 
 impl Spec {
     /// Reads, parses and validates the spec at `path`.
     pub fn load(path: &Path) -> Result<Spec, SpecError> {
-        let text = std::fs::read_to_string(path).map_err(|e| SpecError::Io { file: path.to_path_buf(), reason: e.to_string() })?;
+        let text = std::fs::read_to_string(path).map_err(|e| SpecError::Io {
+            file: path.to_path_buf(),
+            reason: e.to_string(),
+        })?;
         Self::parse(&text, path)
     }
 
     /// Parses and validates spec text; `file` names it in errors.
     pub fn parse(text: &str, file: &Path) -> Result<Spec, SpecError> {
+        // Syntax first, on an untyped value, so a syntax error is reported by line and
+        // column rather than under whichever field the typed parser was in.
+        if let Err(e) = serde_norway::from_str::<serde_norway::Value>(text) {
+            return Err(SpecError::syntax(file, &e));
+        }
         let de = serde_norway::Deserializer::from_str(text);
-        let spec: Spec = serde_path_to_error::deserialize(de).map_err(|e| SpecError::from_serde(file, e))?;
-        validate::validate(&spec).map_err(|(field, message)| SpecError::Invalid { file: file.to_path_buf(), field, message })?;
+        let spec: Spec =
+            serde_path_to_error::deserialize(de).map_err(|e| SpecError::from_serde(file, e))?;
+        validate::validate(&spec).map_err(|(field, message)| SpecError::Invalid {
+            file: file.to_path_buf(),
+            field,
+            message,
+        })?;
         Ok(spec)
     }
 }

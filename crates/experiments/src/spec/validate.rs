@@ -22,12 +22,27 @@ fn in_unit(field: &str, v: f64) -> Check {
 }
 
 pub(super) fn validate(s: &Spec) -> Check {
-    if s.name.is_empty() || !s.name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
-        return fail("name", "must be non-empty and use only letters, digits, '_' and '-'");
+    if s.name.is_empty()
+        || !s
+            .name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+    {
+        return fail(
+            "name",
+            "must be non-empty and use only letters, digits, '_' and '-'",
+        );
     }
     model(s)?;
     dataset(s)?;
     train(&s.train)?;
+    // FCN-32s has no batch norm and is trained with batch 1 (Long et al. 2015).
+    if s.train.batch_size < 2 && s.model.arch != Arch::Fcn32s {
+        return fail(
+            "train.batch_size",
+            "must be at least 2 (batch norm needs more than one image)",
+        );
+    }
     if s.threads == Some(0) {
         return fail("threads", "must be at least 1 (or null for all cores)");
     }
@@ -44,27 +59,43 @@ pub(super) fn validate(s: &Spec) -> Check {
 
 fn model(s: &Spec) -> Check {
     let m = &s.model;
-    let cifar_resnet = matches!(m.arch, Arch::Resnet20Cifar | Arch::Resnet32Cifar | Arch::Resnet56Cifar);
+    let cifar_resnet = matches!(
+        m.arch,
+        Arch::Resnet20Cifar | Arch::Resnet32Cifar | Arch::Resnet56Cifar
+    );
     if m.shortcut.is_some() && !cifar_resnet {
-        return fail("model.shortcut", "only CIFAR ResNets have a shortcut option");
+        return fail(
+            "model.shortcut",
+            "only CIFAR ResNets have a shortcut option",
+        );
     }
     if let Some(n) = m.num_classes {
         if n < 1 {
-            return fail("model.num_classes", format!("must be at least 1, found {n}"));
+            return fail(
+                "model.num_classes",
+                format!("must be at least 1, found {n}"),
+            );
         }
     }
     let expected = match m.arch {
-        Arch::Vgg16Cifar | Arch::Resnet20Cifar | Arch::Resnet32Cifar | Arch::Resnet56Cifar => DatasetName::Cifar10,
+        Arch::Vgg16Cifar | Arch::Resnet20Cifar | Arch::Resnet32Cifar | Arch::Resnet56Cifar => {
+            DatasetName::Cifar10
+        }
         Arch::Resnet18 => DatasetName::Imagenet,
         Arch::Fcn32s => DatasetName::Voc2011,
     };
     if s.dataset.name != expected {
-        return fail("dataset.name", format!("{:?} is trained on {expected:?} in this project", m.arch));
+        return fail(
+            "dataset.name",
+            format!("{:?} is trained on {expected:?} in this project", m.arch),
+        );
     }
     if let Some(w) = &m.widths {
         let allowed: &[&str] = match m.arch {
             Arch::Vgg16Cifar => &["convs", "hidden"],
-            Arch::Resnet20Cifar | Arch::Resnet32Cifar | Arch::Resnet56Cifar | Arch::Resnet18 => &["stages", "inner"],
+            Arch::Resnet20Cifar | Arch::Resnet32Cifar | Arch::Resnet56Cifar | Arch::Resnet18 => {
+                &["stages", "inner"]
+            }
             Arch::Fcn32s => &["convs", "fc6", "fc7"],
         };
         let present = [
@@ -77,14 +108,25 @@ fn model(s: &Spec) -> Check {
         ];
         for (key, set) in present {
             if set && !allowed.contains(&key) {
-                return fail(format!("model.widths.{key}"), format!("{:?} has no `{key}` widths (it takes {})", m.arch, allowed.join(", ")));
+                return fail(
+                    format!("model.widths.{key}"),
+                    format!(
+                        "{:?} has no `{key}` widths (it takes {})",
+                        m.arch,
+                        allowed.join(", ")
+                    ),
+                );
             }
         }
         // The architecture checks lengths and values; its field names are relative.
         crate::model_config(s).map_err(|e| match &e {
-            models::ModelError::WrongLength { field, .. } | models::ModelError::NonPositive { field, .. } | models::ModelError::Invalid { field, .. } => {
+            models::ModelError::WrongLength { field, .. }
+            | models::ModelError::NonPositive { field, .. }
+            | models::ModelError::Invalid { field, .. } => {
                 let msg = e.to_string();
-                let msg = msg.split_once(": ").map_or(msg.clone(), |(_, m)| m.to_string());
+                let msg = msg
+                    .split_once(": ")
+                    .map_or(msg.clone(), |(_, m)| m.to_string());
                 (format!("model.widths.{field}"), msg)
             }
         })?;
@@ -101,7 +143,10 @@ fn dataset(s: &Spec) -> Check {
         return fail("dataset.train_limit", "must be at least 1");
     }
     if d.name == DatasetName::Cifar10 && d.validation_split >= 50_000 {
-        return fail("dataset.validation_split", format!("{} leaves no CIFAR-10 training images", d.validation_split));
+        return fail(
+            "dataset.validation_split",
+            format!("{} leaves no CIFAR-10 training images", d.validation_split),
+        );
     }
     Ok(())
 }
@@ -110,8 +155,8 @@ fn train(t: &TrainSpec) -> Check {
     if t.epochs == 0 {
         return fail("train.epochs", "must be at least 1");
     }
-    if t.batch_size < 2 {
-        return fail("train.batch_size", "must be at least 2 (batch norm needs more than one image)");
+    if t.batch_size == 0 {
+        return fail("train.batch_size", "must be at least 1");
     }
     if t.eval_batch_size == 0 {
         return fail("train.eval_batch_size", "must be at least 1");
@@ -120,38 +165,71 @@ fn train(t: &TrainSpec) -> Check {
     positive_f("train.optimizer.lr", o.lr)?;
     in_unit("train.optimizer.momentum", o.momentum)?;
     if !(o.weight_decay.is_finite() && o.weight_decay >= 0.0) {
-        return fail("train.optimizer.weight_decay", format!("must be >= 0, found {}", o.weight_decay));
+        return fail(
+            "train.optimizer.weight_decay",
+            format!("must be >= 0, found {}", o.weight_decay),
+        );
     }
     if o.nesterov && o.momentum == 0.0 {
-        return fail("train.optimizer.nesterov", "Nesterov momentum needs momentum > 0");
+        return fail(
+            "train.optimizer.nesterov",
+            "Nesterov momentum needs momentum > 0",
+        );
     }
     let l = &t.lr_schedule;
     match l.kind {
         ScheduleName::MultiStep => {
             if l.milestones.is_empty() {
-                return fail("train.lr_schedule.milestones", "multi_step needs at least one milestone");
+                return fail(
+                    "train.lr_schedule.milestones",
+                    "multi_step needs at least one milestone",
+                );
             }
             for (i, &m) in l.milestones.iter().enumerate() {
                 if m == 0 || m >= t.epochs {
-                    return fail(format!("train.lr_schedule.milestones[{i}]"), format!("must be between 1 and epochs - 1 ({}), found {m}", t.epochs - 1));
+                    return fail(
+                        format!("train.lr_schedule.milestones[{i}]"),
+                        format!(
+                            "must be between 1 and epochs - 1 ({}), found {m}",
+                            t.epochs - 1
+                        ),
+                    );
                 }
                 if i > 0 && m <= l.milestones[i - 1] {
-                    return fail(format!("train.lr_schedule.milestones[{i}]"), "milestones must increase");
+                    return fail(
+                        format!("train.lr_schedule.milestones[{i}]"),
+                        "milestones must increase",
+                    );
                 }
             }
             positive_f("train.lr_schedule.gamma", l.gamma)?;
         }
-        _ if !l.milestones.is_empty() => return fail("train.lr_schedule.milestones", "only multi_step uses milestones"),
+        _ if !l.milestones.is_empty() => {
+            return fail(
+                "train.lr_schedule.milestones",
+                "only multi_step uses milestones",
+            )
+        }
         _ => {}
     }
     if !(l.min_lr.is_finite() && l.min_lr >= 0.0 && l.min_lr < o.lr) {
-        return fail("train.lr_schedule.min_lr", format!("must be in [0, lr), found {}", l.min_lr));
+        return fail(
+            "train.lr_schedule.min_lr",
+            format!("must be in [0, lr), found {}", l.min_lr),
+        );
     }
-    if !(l.warmup_epochs.is_finite() && l.warmup_epochs >= 0.0 && l.warmup_epochs < t.epochs as f64) {
-        return fail("train.lr_schedule.warmup_epochs", format!("must be in [0, epochs), found {}", l.warmup_epochs));
+    if !(l.warmup_epochs.is_finite() && l.warmup_epochs >= 0.0 && l.warmup_epochs < t.epochs as f64)
+    {
+        return fail(
+            "train.lr_schedule.warmup_epochs",
+            format!("must be in [0, epochs), found {}", l.warmup_epochs),
+        );
     }
     if t.precision != Precision::Fp32 {
-        return fail("train.precision", "only fp32 is implemented so far (bf16/fp16 mixed precision is planned, see README)");
+        return fail(
+            "train.precision",
+            "only fp32 is implemented so far (bf16/fp16 mixed precision is planned, see README)",
+        );
     }
     Ok(())
 }

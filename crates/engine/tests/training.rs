@@ -1,0 +1,203 @@
+//! Training-loop behaviour on a tiny network and synthetic data: resume after an
+//! interruption ends with bit-identical weights, checkpoints refuse other widths, SGD
+//! follows PyTorch's update rule.
+use std::path::Path;
+
+use datasets::{Augment, ImageSet, CIFAR10_NORMALIZATION};
+use engine::*;
+use models::{ModelConfig, Network, ResNetCifarConfig, Shortcut};
+use tch::nn::VarStore;
+use tch::{Device, Kind, Tensor};
+
+fn tiny_cfg(width: i64) -> ModelConfig {
+    ModelConfig::ResnetCifar(ResNetCifarConfig {
+        stages: vec![4, 6, 8],
+        blocks_per_stage: 1,
+        inner: vec![width, width, width],
+        shortcut: Shortcut::A,
+        num_classes: 10,
+    })
+}
+
+fn synthetic(n: usize, seed: u64) -> ImageSet {
+    let mut x = seed.wrapping_mul(6364136223846793005).wrapping_add(1);
+    let pixels = (0..n * 3072)
+        .map(|_| {
+            x = x
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (x >> 56) as u8
+        })
+        .collect();
+    ImageSet {
+        channels: 3,
+        height: 32,
+        width: 32,
+        pixels,
+        labels: (0..n).map(|i| (i % 10) as u8).collect(),
+    }
+}
+
+fn config(epochs: usize, stop: Option<usize>) -> TrainConfig {
+    TrainConfig {
+        epochs,
+        batch_size: 16,
+        sgd: SgdConfig {
+            lr: 0.05,
+            momentum: 0.9,
+            weight_decay: 5e-4,
+            nesterov: true,
+        },
+        schedule: LrSchedule {
+            base_lr: 0.05,
+            epochs,
+            warmup_epochs: 0.5,
+            kind: ScheduleKind::Cosine { min_lr: 0.0 },
+        },
+        augment: Some(Augment::default()),
+        norm: CIFAR10_NORMALIZATION,
+        seed: 11,
+        eval_batch_size: 32,
+        channels_last: false,
+        device: Device::Cpu,
+        label: "test".into(),
+        stop_after_epochs: stop,
+    }
+}
+
+fn build(init_seed: i64) -> (VarStore, Box<dyn Network>) {
+    tch::manual_seed(init_seed);
+    let vs = VarStore::new(Device::Cpu);
+    let net = tiny_cfg(4).build(&vs.root()).unwrap();
+    (vs, net)
+}
+
+fn run(
+    dir: &Path,
+    epochs: usize,
+    stop: Option<usize>,
+    init_seed: i64,
+    train: &ImageSet,
+    val: &ImageSet,
+) -> (VarStore, TrainOutcome) {
+    let (vs, net) = build(init_seed);
+    let out = fit(
+        net.as_ref(),
+        &vs,
+        &config(epochs, stop),
+        TrainData {
+            train,
+            val: Some(val),
+        },
+        dir,
+    )
+    .unwrap();
+    (vs, out)
+}
+
+#[test]
+fn interrupted_and_resumed_run_ends_with_the_same_weights() {
+    tch::set_num_threads(1);
+    let (train, val) = (synthetic(64, 1), synthetic(32, 2));
+    let straight = tempfile::tempdir().unwrap();
+    let (vs_a, out_a) = run(straight.path(), 3, None, 5, &train, &val);
+    assert!(out_a.finished && out_a.history.len() == 3);
+
+    // Killed after each epoch; every restart builds the model from a different random
+    // init, so only the checkpoint can make the runs agree.
+    let resumed = tempfile::tempdir().unwrap();
+    let (_, o1) = run(resumed.path(), 3, Some(1), 5, &train, &val);
+    assert!(!o1.finished);
+    let (_, o2) = run(resumed.path(), 3, Some(1), 99, &train, &val);
+    assert_eq!(o2.resumed_from, 1);
+    let (vs_b, out_b) = run(resumed.path(), 3, None, 123, &train, &val);
+    assert!(out_b.finished && out_b.resumed_from == 2);
+
+    let (a, b) = (vs_a.variables(), vs_b.variables());
+    for (name, ta) in &a {
+        assert!(ta.equal(&b[name]), "{name} differs after resume");
+    }
+    assert_eq!(
+        out_a
+            .history
+            .iter()
+            .map(|m| m.train_loss)
+            .collect::<Vec<_>>(),
+        out_b
+            .history
+            .iter()
+            .map(|m| m.train_loss)
+            .collect::<Vec<_>>()
+    );
+    let csv = std::fs::read_to_string(resumed.path().join("metrics.csv")).unwrap();
+    assert_eq!(csv.lines().count(), 4, "header + 3 epochs:\n{csv}");
+}
+
+#[test]
+fn checkpoint_of_other_widths_is_refused_by_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let (vs, _net) = build(0);
+    let path = dir.path().join("w.safetensors");
+    save_weights(&vs, &path, Kind::Float).unwrap();
+    let other = VarStore::new(Device::Cpu);
+    let _n = tiny_cfg(3).build(&other.root()).unwrap();
+    let e = load_weights(&other, &path).unwrap_err().to_string();
+    assert!(
+        e.contains("w.safetensors")
+            && e.contains("does not fit")
+            && e.contains("the model expects [3]"),
+        "{e}"
+    );
+    // The same widths load, also from a half-precision file.
+    let same = VarStore::new(Device::Cpu);
+    let _m = tiny_cfg(4).build(&same.root()).unwrap();
+    load_weights(&same, &path).unwrap();
+    save_weights(&vs, &path, Kind::Half).unwrap();
+    load_weights(&same, &path).unwrap();
+    let w = same.variables()["fc.weight"].shallow_clone();
+    assert!(w.allclose(&vs.variables()["fc.weight"], 1e-3, 1e-3, false));
+    assert!(load_weights(&same, &dir.path().join("missing.safetensors")).is_err());
+}
+
+#[test]
+fn sgd_matches_pytorch_update_rule() {
+    let p = Tensor::from_slice(&[1.0f32, -2.0]).set_requires_grad(true);
+    let cfg = SgdConfig {
+        lr: 0.1,
+        momentum: 0.9,
+        weight_decay: 0.01,
+        nesterov: true,
+    };
+    let mut sgd = Sgd::new(vec![("p".into(), p.shallow_clone())], cfg);
+    let mut expected = [1.0f64, -2.0];
+    let mut buf = [0.0f64; 2];
+    for step in 0..3 {
+        sgd.zero_grad();
+        (&p * &p).sum(Kind::Float).backward(); // grad = 2p
+        sgd.step(0.1);
+        for i in 0..2 {
+            let d = 2.0 * expected[i] + 0.01 * expected[i];
+            buf[i] = if step == 0 { d } else { 0.9 * buf[i] + d };
+            expected[i] -= 0.1 * (d + 0.9 * buf[i]);
+        }
+    }
+    for (i, e) in expected.iter().enumerate() {
+        assert!((p.double_value(&[i as i64]) - e).abs() < 1e-5);
+    }
+}
+
+#[test]
+fn evaluation_counts_top1_and_top5() {
+    let (train, _) = (synthetic(20, 3), ());
+    let (_vs, net) = build(1);
+    let r = evaluate(
+        net.as_ref(),
+        &train,
+        7,
+        CIFAR10_NORMALIZATION,
+        Device::Cpu,
+        false,
+    );
+    assert_eq!(r.images, 20);
+    assert!(r.top5 >= r.top1 && (0.0..=100.0).contains(&r.top5));
+}

@@ -1,0 +1,204 @@
+//! The `experiments` binary end to end: spec lookup, validation exit codes, a run killed
+//! with SIGKILL and resumed to the same weights, and finished runs reported without
+//! recomputing.
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::time::{Duration, Instant};
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .unwrap()
+}
+
+fn experiments(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_experiments"))
+        .args(args)
+        .current_dir(repo())
+        .env("RUST_LOG", "warn")
+        .output()
+        .unwrap()
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+/// A tiny ResNet on 256 images of the committed CIFAR-10 subset: a few seconds.
+fn tiny_spec(out: &Path, name: &str) -> String {
+    format!(
+        "name: {name}
+model:
+  arch: resnet20_cifar
+  widths: {{ stages: [4, 8, 8], inner: [4, 4, 4, 4, 4, 4, 4, 4, 4] }}
+dataset:
+  name: cifar10
+  root: {}
+  validation_split: 100
+  train_limit: 256
+train:
+  epochs: 4
+  batch_size: 32
+  optimizer: {{ lr: 0.05, weight_decay: 5.0e-4, nesterov: true }}
+  lr_schedule: {{ kind: cosine }}
+device: cpu
+threads: 1
+seeds: [3]
+output: {}
+",
+        repo().join("fixtures/cifar10-smoke").display(),
+        out.display()
+    )
+}
+
+#[test]
+fn validate_finds_bare_names_and_rejects_bad_specs() {
+    for arg in [
+        "vgg_cifar10.yaml",
+        "vgg_cifar10",
+        "experiments/resnet20_cifar10.yaml",
+    ] {
+        let o = experiments(&["validate", arg]);
+        assert!(o.status.success(), "{arg}: {}", text(&o));
+    }
+    let o = experiments(&["validate", "no_such_spec"]);
+    assert!(!o.status.success());
+    assert!(text(&o).contains("no_such_spec"), "{}", text(&o));
+
+    let tmp = tempfile::tempdir().unwrap();
+    let bad = tmp.path().join("bad.yaml");
+    std::fs::write(
+        &bad,
+        tiny_spec(tmp.path(), "bad").replace("epochs: 4", "epochs: -4"),
+    )
+    .unwrap();
+    let o = experiments(&["validate", bad.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    let t = text(&o);
+    assert!(t.contains("bad.yaml") && t.contains("train.epochs"), "{t}");
+}
+
+#[test]
+fn models_prints_reference_counts() {
+    let o = experiments(&["models"]);
+    let t = text(&o);
+    assert!(o.status.success());
+    for n in [
+        "14,987,722",
+        "313,463,808",
+        "269,722",
+        "40,551,040",
+        "272,474",
+        "11,689,512",
+        "1,814,073,344",
+    ] {
+        assert!(t.contains(n), "missing {n} in\n{t}");
+    }
+}
+
+fn run_dir(out: &Path, name: &str) -> PathBuf {
+    let d = out.join(name);
+    std::fs::read_dir(&d)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.is_dir())
+        .unwrap()
+}
+
+#[test]
+fn killed_run_resumes_to_the_same_weights_and_finished_runs_are_reused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let spec = tmp.path().join("tiny.yaml");
+    std::fs::write(&spec, tiny_spec(tmp.path(), "tiny")).unwrap();
+    let spec_s = spec.to_str().unwrap();
+
+    // Uninterrupted reference run.
+    let o = experiments(&[spec_s]);
+    assert!(o.status.success(), "{}", text(&o));
+    let reference = std::fs::read(run_dir(tmp.path(), "tiny").join("model.safetensors")).unwrap();
+    std::fs::remove_dir_all(tmp.path().join("tiny")).unwrap();
+
+    // The same run, killed with SIGKILL once its first checkpoint exists.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_experiments"))
+        .arg(spec_s)
+        .current_dir(repo())
+        .env("RUST_LOG", "warn")
+        .spawn()
+        .unwrap();
+    let start = Instant::now();
+    let state = loop {
+        if let Ok(e) = std::fs::read_dir(tmp.path().join("tiny")) {
+            if let Some(d) = e
+                .filter_map(|e| e.ok())
+                .map(|e| e.path())
+                .find(|p| p.join("checkpoint/state.json").exists())
+            {
+                break d.join("checkpoint/state.json");
+            }
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(120),
+            "no checkpoint appeared"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let done: serde_json::Value = serde_json::from_slice(&std::fs::read(&state).unwrap()).unwrap();
+    let epochs_done = done["epochs_done"].as_u64().unwrap();
+    let dir = run_dir(tmp.path(), "tiny");
+    assert!(!dir.join("summary.json").exists() || epochs_done == 4);
+
+    let o = experiments(&[spec_s]);
+    assert!(o.status.success(), "{}", text(&o));
+    let resumed = std::fs::read(dir.join("model.safetensors")).unwrap();
+    assert!(
+        resumed == reference,
+        "resumed run (killed after {epochs_done} epochs) differs from the uninterrupted one"
+    );
+
+    // Finished: a second call reports without recomputing (summary untouched).
+    let before = std::fs::metadata(dir.join("summary.json"))
+        .unwrap()
+        .modified()
+        .unwrap();
+    let o = experiments(&[spec_s]);
+    assert!(o.status.success());
+    assert!(text(&o).contains("| tiny | 3 |"), "{}", text(&o));
+    assert_eq!(
+        std::fs::metadata(dir.join("summary.json"))
+            .unwrap()
+            .modified()
+            .unwrap(),
+        before
+    );
+    for f in [
+        "spec.resolved.yaml",
+        "metrics.csv",
+        "model.json",
+        "checkpoint/checkpoint.safetensors",
+    ] {
+        assert!(dir.join(f).is_file(), "missing {f}");
+    }
+}
+
+#[test]
+fn a_missing_data_set_fails_cleanly_and_names_the_path() {
+    let tmp = tempfile::tempdir().unwrap();
+    let spec = tmp.path().join("nodata.yaml");
+    let text_spec =
+        tiny_spec(tmp.path(), "nodata").replace("fixtures/cifar10-smoke", "fixtures/not-there");
+    std::fs::write(&spec, text_spec).unwrap();
+    let o = experiments(&[spec.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    let t = text(&o);
+    assert!(
+        t.contains("not-there") && t.contains("prepare-data.sh"),
+        "{t}"
+    );
+}
