@@ -1,6 +1,7 @@
 //! The `experiments` binary's library: spec parsing, data and model set-up, training
 //! runs with run directories keyed by the resolved spec, and their summaries.
 
+pub mod bench;
 pub mod data;
 pub mod run;
 pub mod spec;

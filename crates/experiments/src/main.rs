@@ -47,6 +47,35 @@ enum Command {
     Validate { spec: String },
     /// Print parameters and MACs of every architecture at its usual input size.
     Models,
+    /// Micro-benchmarks (one JSON line each); scripts/bench_*.sh drive them.
+    #[command(subcommand)]
+    Bench(BenchCommand),
+}
+
+#[derive(Subcommand)]
+enum BenchCommand {
+    /// One SGD training step on random data.
+    TrainStep {
+        /// resnet20 or vgg16.
+        #[arg(long, default_value = "resnet20")]
+        model: String,
+        #[arg(long, default_value_t = 128)]
+        batch: i64,
+        #[arg(long, default_value_t = 20)]
+        iters: usize,
+        #[arg(long, default_value_t = 5)]
+        warmup: usize,
+        /// Keep NCHW instead of channels-last.
+        #[arg(long)]
+        nchw: bool,
+    },
+    /// CIFAR-10 cache load time and augmented-batch throughput.
+    Data {
+        #[arg(long, default_value = "data/cifar10")]
+        root: PathBuf,
+        #[arg(long, default_value_t = 128)]
+        batch: usize,
+    },
 }
 
 fn main() -> ExitCode {
@@ -82,6 +111,14 @@ fn dispatch(cli: Cli) -> Result<()> {
         }
         Some(Command::Models) => {
             print_models();
+            Ok(())
+        }
+        Some(Command::Bench(b)) => {
+            let v = match b {
+                BenchCommand::TrainStep { model, batch, iters, warmup, nchw } => experiments::bench::train_step(&model, batch, iters, warmup, !nchw)?,
+                BenchCommand::Data { root, batch } => experiments::bench::data(&root, batch)?,
+            };
+            println!("{v}");
             Ok(())
         }
         None => {

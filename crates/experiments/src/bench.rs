@@ -1,0 +1,86 @@
+//! Micro-benchmarks behind `experiments bench ...`: one SGD training step of a model,
+//! and the data pipeline (cache load, augmented batch production). Each prints one JSON
+//! line, so scripts/bench_*.sh can set them beside PyTorch's numbers.
+use std::path::Path;
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+use datasets::{Augment, BatchIter, Cifar10, CIFAR10_NORMALIZATION};
+use engine::{to_channels_last, Sgd, SgdConfig};
+use models::{ModelConfig, ResNetCifarConfig, Shortcut, VggCifarConfig};
+use serde_json::json;
+use tch::nn::VarStore;
+use tch::{Device, Kind, Tensor};
+
+/// Model names accepted by `bench train-step`.
+pub fn bench_model(name: &str) -> Result<ModelConfig> {
+    Ok(match name {
+        "resnet20" => ModelConfig::ResnetCifar(ResNetCifarConfig::resnet(20, Shortcut::A)),
+        "vgg16" => ModelConfig::Vgg16Cifar(VggCifarConfig::default()),
+        other => anyhow::bail!("unknown bench model `{other}` (resnet20 or vgg16)"),
+    })
+}
+
+fn median(v: &mut [f64]) -> f64 {
+    v.sort_by(|a, b| a.total_cmp(b));
+    v[v.len() / 2]
+}
+
+/// Times `iters` training steps (forward, backward, SGD update) on random data after
+/// `warmup` untimed ones; reports the median step time and images per second.
+pub fn train_step(model: &str, batch: i64, iters: usize, warmup: usize, channels_last: bool) -> Result<serde_json::Value> {
+    let cfg = bench_model(model)?;
+    tch::manual_seed(0);
+    let vs = VarStore::new(Device::Cpu);
+    let net = cfg.build(&vs.root())?;
+    if channels_last {
+        tch::no_grad(|| {
+            for (_, mut v) in vs.variables() {
+                if v.dim() == 4 {
+                    v.set_data(&to_channels_last(&v));
+                }
+            }
+        });
+    }
+    let mut params: Vec<(String, Tensor)> = vs.variables().into_iter().filter(|(_, t)| t.requires_grad()).collect();
+    params.sort_by(|a, b| a.0.cmp(&b.0));
+    let mut sgd = Sgd::new(params, SgdConfig { lr: 0.01, momentum: 0.9, weight_decay: 5e-4, nesterov: true });
+    let mut x = Tensor::randn([batch, 3, 32, 32], (Kind::Float, Device::Cpu));
+    if channels_last {
+        x = to_channels_last(&x);
+    }
+    let y = Tensor::randint(10, [batch], (Kind::Int64, Device::Cpu));
+    let mut times = Vec::new();
+    for i in 0..warmup + iters {
+        let t = Instant::now();
+        let loss = net.forward_t(&x, true).cross_entropy_for_logits(&y);
+        sgd.zero_grad();
+        loss.backward();
+        sgd.step(0.01);
+        let _ = loss.double_value(&[]);
+        if i >= warmup {
+            times.push(t.elapsed().as_secs_f64());
+        }
+    }
+    let step = median(&mut times);
+    Ok(json!({"impl": "rust-tch", "model": model, "batch": batch, "channels_last": channels_last,
+              "threads": tch::get_num_threads(), "step_ms": step * 1e3, "images_per_s": batch as f64 / step}))
+}
+
+/// Times loading CIFAR-10 (from the decoded cache when the data set is an image folder)
+/// and producing augmented training batches of `batch` images.
+pub fn data(root: &Path, batch: usize) -> Result<serde_json::Value> {
+    // First load builds the cache if needed; the timed load reads it.
+    Cifar10::load(root, None).with_context(|| format!("loading {}", root.display()))?;
+    let t = Instant::now();
+    let c = Cifar10::load(root, None)?;
+    let load_s = t.elapsed().as_secs_f64();
+    let t = Instant::now();
+    let mut n = 0;
+    for b in BatchIter::train(&c.train, batch, Some(Augment::default()), CIFAR10_NORMALIZATION, 0, 0) {
+        n += b.labels.size()[0] as usize;
+    }
+    let aug_s = t.elapsed().as_secs_f64();
+    Ok(json!({"train_images": c.train.len(), "load_seconds": load_s, "augmented_images_per_s": n as f64 / aug_s,
+              "batch": batch, "rayon_threads": rayon::current_num_threads()}))
+}

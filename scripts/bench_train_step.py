@@ -1,0 +1,94 @@
+"""PyTorch eager reference for `experiments bench train-step`: the same models, the same
+SGD step (Nesterov, weight decay) on the same random batch shape, timed the same way
+(median of `iters` steps after `warmup`). Prints one JSON line."""
+import argparse
+import json
+import time
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class Block(nn.Module):
+    def __init__(self, cin, cout, stride):
+        super().__init__()
+        self.conv1 = nn.Conv2d(cin, cout, 3, stride, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(cout)
+        self.conv2 = nn.Conv2d(cout, cout, 3, 1, 1, bias=False)
+        self.bn2 = nn.BatchNorm2d(cout)
+        self.stride, self.pad = stride, cout - cin
+
+    def forward(self, x):
+        y = F.relu(self.bn1(self.conv1(x)))
+        y = self.bn2(self.conv2(y))
+        sc = x
+        if self.stride != 1 or self.pad:
+            sc = x[:, :, :: self.stride, :: self.stride]
+            lo = self.pad // 2
+            sc = F.pad(sc, (0, 0, 0, 0, lo, self.pad - lo))
+        return F.relu(y + sc)
+
+
+class ResNet20(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(3, 16, 3, 1, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(16)
+        blocks, cin = [], 16
+        for s, w in enumerate([16, 32, 64]):
+            for b in range(3):
+                blocks.append(Block(cin, w, 2 if s > 0 and b == 0 else 1))
+                cin = w
+        self.blocks = nn.Sequential(*blocks)
+        self.fc = nn.Linear(64, 10)
+
+    def forward(self, x):
+        x = self.blocks(F.relu(self.bn1(self.conv1(x))))
+        return self.fc(torch.flatten(F.adaptive_avg_pool2d(x, 1), 1))
+
+
+def vgg16():
+    layers, cin = [], 3
+    for v in [64, 64, "M", 128, 128, "M", 256, 256, 256, "M", 512, 512, 512, "M", 512, 512, 512, "M"]:
+        if v == "M":
+            layers.append(nn.MaxPool2d(2, 2))
+        else:
+            layers += [nn.Conv2d(cin, v, 3, padding=1, bias=False), nn.BatchNorm2d(v), nn.ReLU(inplace=True)]
+            cin = v
+    return nn.Sequential(*layers, nn.Flatten(), nn.Linear(512, 512), nn.BatchNorm1d(512), nn.ReLU(inplace=True), nn.Linear(512, 10))
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--model", default="resnet20")
+    ap.add_argument("--batch", type=int, default=128)
+    ap.add_argument("--iters", type=int, default=20)
+    ap.add_argument("--warmup", type=int, default=5)
+    ap.add_argument("--nchw", action="store_true")
+    a = ap.parse_args()
+    torch.manual_seed(0)
+    model = ResNet20() if a.model == "resnet20" else vgg16()
+    fmt = torch.contiguous_format if a.nchw else torch.channels_last
+    model = model.to(memory_format=fmt).train()
+    opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9, weight_decay=5e-4, nesterov=True)
+    x = torch.randn(a.batch, 3, 32, 32).to(memory_format=fmt)
+    y = torch.randint(0, 10, (a.batch,))
+    times = []
+    for i in range(a.warmup + a.iters):
+        t = time.perf_counter()
+        loss = F.cross_entropy(model(x), y)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        loss.item()
+        if i >= a.warmup:
+            times.append(time.perf_counter() - t)
+    step = sorted(times)[len(times) // 2]
+    print(json.dumps({"impl": "pytorch-eager", "model": a.model, "batch": a.batch, "channels_last": not a.nchw,
+                      "threads": torch.get_num_threads(), "step_ms": step * 1e3, "images_per_s": a.batch / step,
+                      "torch": torch.__version__}))
+
+
+if __name__ == "__main__":
+    main()
