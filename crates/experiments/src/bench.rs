@@ -28,7 +28,13 @@ fn median(v: &mut [f64]) -> f64 {
 
 /// Times `iters` training steps (forward, backward, SGD update) on random data after
 /// `warmup` untimed ones; reports the median step time and images per second.
-pub fn train_step(model: &str, batch: i64, iters: usize, warmup: usize, channels_last: bool) -> Result<serde_json::Value> {
+pub fn train_step(
+    model: &str,
+    batch: i64,
+    iters: usize,
+    warmup: usize,
+    channels_last: bool,
+) -> Result<serde_json::Value> {
     let cfg = bench_model(model)?;
     tch::manual_seed(0);
     let vs = VarStore::new(Device::Cpu);
@@ -42,9 +48,21 @@ pub fn train_step(model: &str, batch: i64, iters: usize, warmup: usize, channels
             }
         });
     }
-    let mut params: Vec<(String, Tensor)> = vs.variables().into_iter().filter(|(_, t)| t.requires_grad()).collect();
+    let mut params: Vec<(String, Tensor)> = vs
+        .variables()
+        .into_iter()
+        .filter(|(_, t)| t.requires_grad())
+        .collect();
     params.sort_by(|a, b| a.0.cmp(&b.0));
-    let mut sgd = Sgd::new(params, SgdConfig { lr: 0.01, momentum: 0.9, weight_decay: 5e-4, nesterov: true });
+    let mut sgd = Sgd::new(
+        params,
+        SgdConfig {
+            lr: 0.01,
+            momentum: 0.9,
+            weight_decay: 5e-4,
+            nesterov: true,
+        },
+    );
     let mut x = Tensor::randn([batch, 3, 32, 32], (Kind::Float, Device::Cpu));
     if channels_last {
         x = to_channels_last(&x);
@@ -63,8 +81,10 @@ pub fn train_step(model: &str, batch: i64, iters: usize, warmup: usize, channels
         }
     }
     let step = median(&mut times);
-    Ok(json!({"impl": "rust-tch", "model": model, "batch": batch, "channels_last": channels_last,
-              "threads": tch::get_num_threads(), "step_ms": step * 1e3, "images_per_s": batch as f64 / step}))
+    Ok(
+        json!({"impl": "rust-tch", "model": model, "batch": batch, "channels_last": channels_last,
+              "threads": tch::get_num_threads(), "step_ms": step * 1e3, "images_per_s": batch as f64 / step}),
+    )
 }
 
 /// Times loading CIFAR-10 (from the decoded cache when the data set is an image folder)
@@ -77,10 +97,19 @@ pub fn data(root: &Path, batch: usize) -> Result<serde_json::Value> {
     let load_s = t.elapsed().as_secs_f64();
     let t = Instant::now();
     let mut n = 0;
-    for b in BatchIter::train(&c.train, batch, Some(Augment::default()), CIFAR10_NORMALIZATION, 0, 0) {
+    for b in BatchIter::train(
+        &c.train,
+        batch,
+        Some(Augment::default()),
+        CIFAR10_NORMALIZATION,
+        0,
+        0,
+    ) {
         n += b.labels.size()[0] as usize;
     }
     let aug_s = t.elapsed().as_secs_f64();
-    Ok(json!({"train_images": c.train.len(), "load_seconds": load_s, "augmented_images_per_s": n as f64 / aug_s,
-              "batch": batch, "rayon_threads": rayon::current_num_threads()}))
+    Ok(
+        json!({"train_images": c.train.len(), "load_seconds": load_s, "augmented_images_per_s": n as f64 / aug_s,
+              "batch": batch, "rayon_threads": rayon::current_num_threads()}),
+    )
 }

@@ -115,7 +115,13 @@ fn dispatch(cli: Cli) -> Result<()> {
         }
         Some(Command::Bench(b)) => {
             let v = match b {
-                BenchCommand::TrainStep { model, batch, iters, warmup, nchw } => experiments::bench::train_step(&model, batch, iters, warmup, !nchw)?,
+                BenchCommand::TrainStep {
+                    model,
+                    batch,
+                    iters,
+                    warmup,
+                    nchw,
+                } => experiments::bench::train_step(&model, batch, iters, warmup, !nchw)?,
                 BenchCommand::Data { root, batch } => experiments::bench::data(&root, batch)?,
             };
             println!("{v}");
@@ -133,7 +139,10 @@ fn dispatch(cli: Cli) -> Result<()> {
                 }
             };
             let spec = match &cli.output {
-                Some(o) => Spec { output: o.clone(), ..spec },
+                Some(o) => Spec {
+                    output: o.clone(),
+                    ..spec
+                },
                 None => spec,
             };
             run_spec(&spec, &file, &cli)

@@ -13,13 +13,64 @@ pub trait Network: nn::ModuleT {
     fn gates(&self) -> &ChannelGates;
 }
 
-/// A conv layer whose output channels the pruner may remove.
+/// One axis of one named tensor that is indexed by a layer's output channels.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChannelAxis {
+    /// Variable name, e.g. `features.3.weight`.
+    pub tensor: String,
+    /// The axis: 0 for a producer's output rows, 1 for a consumer's input columns.
+    pub dim: i64,
+}
+
+impl ChannelAxis {
+    pub(crate) fn new(tensor: String, dim: i64) -> Self {
+        Self { tensor, dim }
+    }
+}
+
+/// A conv layer whose output channels the pruner may remove, and every tensor slice that
+/// goes with a channel: the conv's filters (and bias), its BN's affine parameters and
+/// running statistics (the producers, axis 0) and the matching input slices of every
+/// layer that consumes the feature map (axis 1).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PrunableLayer {
     /// PyTorch name of the conv (e.g. `features.3`, `layer2.1.conv1`, `fc6`).
     pub name: String,
     /// Its current number of output channels.
     pub channels: i64,
+    pub producers: Vec<ChannelAxis>,
+    pub consumers: Vec<ChannelAxis>,
+}
+
+impl PrunableLayer {
+    /// A conv (optionally with bias) followed by a BN named `bn` (if any).
+    pub(crate) fn conv(
+        name: String,
+        channels: i64,
+        bias: bool,
+        bn: Option<String>,
+        consumers: Vec<String>,
+    ) -> Self {
+        let mut producers = vec![ChannelAxis::new(format!("{name}.weight"), 0)];
+        if bias {
+            producers.push(ChannelAxis::new(format!("{name}.bias"), 0));
+        }
+        if let Some(bn) = bn {
+            for t in ["weight", "bias", "running_mean", "running_var"] {
+                producers.push(ChannelAxis::new(format!("{bn}.{t}"), 0));
+            }
+        }
+        let consumers = consumers
+            .into_iter()
+            .map(|c| ChannelAxis::new(format!("{c}.weight"), 1))
+            .collect();
+        Self {
+            name,
+            channels,
+            producers,
+            consumers,
+        }
+    }
 }
 
 /// The architecture and its per-layer widths: everything needed to rebuild a network,
@@ -87,6 +138,31 @@ impl ModelConfig {
             Self::Resnet18(c) => c.prunable_layers(),
             Self::Fcn32s(c) => c.prunable_layers(),
         }
+    }
+
+    /// The same architecture with layer `name` (a prunable layer) at `width` channels.
+    pub fn with_width(&self, name: &str, width: i64) -> Result<ModelConfig, ModelError> {
+        let pos = self
+            .prunable_layers()
+            .iter()
+            .position(|l| l.name == name)
+            .ok_or_else(|| ModelError::Invalid {
+                field: name.to_string(),
+                message: format!("{} has no prunable layer of that name", self.arch_name()),
+            })?;
+        let mut out = self.clone();
+        match &mut out {
+            Self::Vgg16Cifar(c) => c.convs[pos] = width,
+            Self::ResnetCifar(c) => c.inner[pos] = width,
+            Self::Resnet18(c) => c.inner[pos] = width,
+            Self::Fcn32s(c) => match pos {
+                13 => c.fc6 = width,
+                14 => c.fc7 = width,
+                _ => c.convs[pos] = width,
+            },
+        }
+        out.validate()?;
+        Ok(out)
     }
 
     /// The input size the architecture is usually measured at.

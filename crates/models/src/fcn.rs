@@ -149,23 +149,37 @@ impl Fcn32sConfig {
 
     pub(crate) fn prunable_layers(&self) -> Vec<PrunableLayer> {
         let idx = feature_indices(false);
-        let mut out: Vec<PrunableLayer> = self
-            .convs
-            .iter()
-            .enumerate()
-            .map(|(i, &c)| PrunableLayer {
-                name: format!("features.{}", idx[i]),
-                channels: c,
+        let mut out: Vec<PrunableLayer> = (0..VGG16_CONVS)
+            .map(|i| {
+                let consumer = if i + 1 < VGG16_CONVS {
+                    format!("features.{}", idx[i + 1])
+                } else {
+                    "fc6".to_string()
+                };
+                PrunableLayer::conv(
+                    format!("features.{}", idx[i]),
+                    self.convs[i],
+                    true,
+                    None,
+                    vec![consumer],
+                )
             })
             .collect();
-        out.push(PrunableLayer {
-            name: "fc6".into(),
-            channels: self.fc6,
-        });
-        out.push(PrunableLayer {
-            name: "fc7".into(),
-            channels: self.fc7,
-        });
+        out.push(PrunableLayer::conv(
+            "fc6".into(),
+            self.fc6,
+            true,
+            None,
+            vec!["fc7".into()],
+        ));
+        // The score layer is never pruned: its channels are the classes.
+        out.push(PrunableLayer::conv(
+            "fc7".into(),
+            self.fc7,
+            true,
+            None,
+            vec!["score_fr".into()],
+        ));
         out
     }
 }

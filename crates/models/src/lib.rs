@@ -22,7 +22,7 @@ mod resnet18;
 mod resnet_cifar;
 mod vgg;
 
-pub use config::{ModelConfig, Network, PrunableLayer};
+pub use config::{ChannelAxis, ModelConfig, Network, PrunableLayer};
 pub use cost::{trainable_params, LayerCost, ModelCost};
 pub use error::ModelError;
 pub use fcn::Fcn32sConfig;

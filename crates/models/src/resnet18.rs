@@ -150,9 +150,14 @@ impl ResNet18Config {
         self.blocks()
             .iter()
             .enumerate()
-            .map(|(i, (name, ..))| PrunableLayer {
-                name: format!("{name}.conv1"),
-                channels: self.inner[i],
+            .map(|(i, (name, ..))| {
+                PrunableLayer::conv(
+                    format!("{name}.conv1"),
+                    self.inner[i],
+                    false,
+                    Some(format!("{name}.bn1")),
+                    vec![format!("{name}.conv2")],
+                )
             })
             .collect()
     }

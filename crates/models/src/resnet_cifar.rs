@@ -197,9 +197,14 @@ impl ResNetCifarConfig {
         self.blocks()
             .iter()
             .enumerate()
-            .map(|(i, (name, ..))| PrunableLayer {
-                name: format!("{name}.conv1"),
-                channels: self.inner[i],
+            .map(|(i, (name, ..))| {
+                PrunableLayer::conv(
+                    format!("{name}.conv1"),
+                    self.inner[i],
+                    false,
+                    Some(format!("{name}.bn1")),
+                    vec![format!("{name}.conv2")],
+                )
             })
             .collect()
     }

@@ -113,12 +113,22 @@ impl VggCifarConfig {
 
     pub(crate) fn prunable_layers(&self) -> Vec<PrunableLayer> {
         let idx = feature_indices(true);
-        self.convs
-            .iter()
-            .enumerate()
-            .map(|(i, &c)| PrunableLayer {
-                name: format!("features.{}", idx[i]),
-                channels: c,
+        // At 32x32 input the last feature map is 1x1, so `classifier.0` has one input
+        // column per channel of the last conv.
+        (0..VGG16_CONVS)
+            .map(|i| {
+                let consumer = if i + 1 < VGG16_CONVS {
+                    format!("features.{}", idx[i + 1])
+                } else {
+                    "classifier.0".to_string()
+                };
+                PrunableLayer::conv(
+                    format!("features.{}", idx[i]),
+                    self.convs[i],
+                    false,
+                    Some(format!("features.{}", idx[i] + 1)),
+                    vec![consumer],
+                )
             })
             .collect()
     }

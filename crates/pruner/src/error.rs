@@ -1,0 +1,24 @@
+use thiserror::Error;
+
+/// Errors of pruning: masks or widths that do not fit the model.
+#[derive(Debug, Error)]
+pub enum PruneError {
+    #[error("the model has no prunable layer `{0}`")]
+    UnknownLayer(String),
+    #[error("mask for `{layer}` has {found} entries, the layer has {expected} channels")]
+    MaskLength {
+        layer: String,
+        expected: i64,
+        found: usize,
+    },
+    #[error("mask for `{layer}` keeps no channel (at least one must stay)")]
+    EmptyMask { layer: String },
+    #[error("widths: {0}")]
+    Model(#[from] models::ModelError),
+    #[error("tensor `{tensor}`: {reason}")]
+    Surgery { tensor: String, reason: String },
+    #[error(transparent)]
+    Engine(#[from] engine::EngineError),
+    #[error("torch error: {0}")]
+    Torch(#[from] tch::TchError),
+}
