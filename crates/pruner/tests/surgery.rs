@@ -26,7 +26,7 @@ fn random_masks(cfg: &ModelConfig, seed: u64) -> MaskSet {
         .into_iter()
         .map(|l| {
             let n = l.channels as usize;
-            let mut keep: Vec<bool> = (0..n).map(|_| rng.next() % 3 != 0).collect();
+            let mut keep: Vec<bool> = (0..n).map(|_| !rng.next().is_multiple_of(3)).collect();
             let first = (rng.next() % n as u64) as usize;
             keep[first] = true; // never empty
             (l.name, ChannelMask::new(keep))
