@@ -132,3 +132,78 @@ impl Iterator for BatchIter<'_> {
         })
     }
 }
+
+/// An endless stream of training batches: epoch after epoch of [`BatchIter::train`],
+/// for loops counted in iterations rather than epochs. `stream` separates streams of the
+/// same seed (e.g. one per pruned layer), so each is reproducible on its own.
+pub struct BatchStream<'a> {
+    set: &'a ImageSet,
+    batch_size: usize,
+    augment: Option<Augment>,
+    norm: Normalization,
+    seed: u64,
+    stream: u64,
+    epoch: u64,
+    current: BatchIter<'a>,
+    device: Device,
+}
+
+impl<'a> BatchStream<'a> {
+    pub fn new(
+        set: &'a ImageSet,
+        batch_size: usize,
+        augment: Option<Augment>,
+        norm: Normalization,
+        seed: u64,
+        stream: u64,
+    ) -> Self {
+        let s = seed ^ stream.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        Self {
+            set,
+            batch_size,
+            augment,
+            norm,
+            seed: s,
+            stream,
+            epoch: 0,
+            current: BatchIter::train(set, batch_size, augment, norm, s, 0),
+            device: Device::Cpu,
+        }
+    }
+
+    /// Puts the batches on `device`.
+    pub fn to_device(mut self, device: Device) -> Self {
+        self.device = device;
+        self
+    }
+
+    /// Which stream this is.
+    pub fn stream(&self) -> u64 {
+        self.stream
+    }
+
+    /// The next batch (never ends; the set must hold at least one batch).
+    pub fn next_batch(&mut self) -> Batch {
+        loop {
+            if let Some(b) = self.current.next() {
+                return Batch {
+                    images: b.images.to_device(self.device),
+                    labels: b.labels.to_device(self.device),
+                };
+            }
+            self.epoch += 1;
+            self.current = BatchIter::train(
+                self.set,
+                self.batch_size,
+                self.augment,
+                self.norm,
+                self.seed,
+                self.epoch,
+            );
+            assert!(
+                self.current.num_batches() > 0,
+                "training set smaller than one batch"
+            );
+        }
+    }
+}

@@ -11,7 +11,7 @@ mod error;
 mod image_set;
 
 pub use augment::{Augment, Normalization, CIFAR10_NORMALIZATION};
-pub use batches::{Batch, BatchIter};
+pub use batches::{Batch, BatchIter, BatchStream};
 pub use cifar10::{Cifar10, Cifar10Source, CIFAR10_CLASSES};
 pub use error::DatasetError;
 pub use image_set::ImageSet;

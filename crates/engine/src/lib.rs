@@ -10,13 +10,15 @@ mod metrics;
 mod optim;
 mod progress;
 mod schedule;
+mod steps;
 mod train;
 
 pub use checkpoint::{load_weights, save_weights, Checkpoint};
 pub use error::EngineError;
 pub use eval::{evaluate, EvalResult};
-pub use memory_format::to_channels_last;
+pub use memory_format::{to_channels_last, vars_to_channels_last};
 pub use metrics::{EpochMetrics, MetricsLog};
 pub use optim::{Sgd, SgdConfig};
 pub use schedule::{LrSchedule, ScheduleKind};
+pub use steps::{train_iterations, StepStats};
 pub use train::{fit, TrainConfig, TrainData, TrainOutcome};

@@ -13,7 +13,7 @@ pub fn to_channels_last(t: &Tensor) -> Tensor {
 }
 
 /// Converts every 4-D variable of `vs` to channels-last in place.
-pub(crate) fn vars_to_channels_last(vs: &VarStore) {
+pub fn vars_to_channels_last(vs: &VarStore) {
     tch::no_grad(|| {
         for (_, mut v) in vs.variables() {
             if v.dim() == 4 {

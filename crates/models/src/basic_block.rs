@@ -76,8 +76,10 @@ impl BasicBlock {
     }
 
     pub fn forward(&self, xs: &Tensor, train: bool, gates: &ChannelGates) -> Tensor {
-        let y = xs.apply(&self.conv1).apply_t(&self.bn1, train).relu();
-        let y = gates.apply(&self.gate_name, y);
+        let y = gates.activate(
+            &self.gate_name,
+            xs.apply(&self.conv1).apply_t(&self.bn1, train),
+        );
         let y = y.apply(&self.conv2).apply_t(&self.bn2, train);
         let sc = match &self.shortcut {
             BlockShortcut::Identity => xs.shallow_clone(),

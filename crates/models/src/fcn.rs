@@ -215,18 +215,18 @@ impl ModuleT for Fcn32s {
         let (h, w) = (xs.size()[2], xs.size()[3]);
         let mut x = xs.shallow_clone();
         for (i, (name, c)) in self.convs.iter().enumerate() {
-            x = self.gates.apply(name, x.apply(c).relu());
+            x = self.gates.activate(name, x.apply(c));
             if VGG16_POOL_AFTER.contains(&i) {
                 x = x.max_pool2d([2, 2], [2, 2], [0, 0], [1, 1], true);
             }
         }
         let x = self
             .gates
-            .apply("fc6", x.apply(&self.fc6).relu())
+            .activate("fc6", x.apply(&self.fc6))
             .dropout(0.5, train);
         let x = self
             .gates
-            .apply("fc7", x.apply(&self.fc7).relu())
+            .activate("fc7", x.apply(&self.fc7))
             .dropout(0.5, train);
         let score = x.apply(&self.score_fr);
         let up = score.conv_transpose2d(

@@ -8,30 +8,65 @@ use tch::Tensor;
 /// A gate for layer `name` is a tensor of shape `[C]`, where `C` is that layer's output
 /// width; the model multiplies the layer's post-activation feature map `[N, C, H, W]` by
 /// it, channel by channel. With no gate set a model computes exactly its plain forward.
+///
+/// A gate may also sit before the activation (on the BN output): [`GatePlacement`].
 #[derive(Debug, Default)]
 pub struct ChannelGates {
     gates: RefCell<BTreeMap<String, Tensor>>,
+    placement: RefCell<BTreeMap<String, GatePlacement>>,
+}
+
+/// Where a gate multiplies its layer's feature map.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum GatePlacement {
+    /// conv -> BN -> ReLU -> gate (a zero entry zeroes the channel exactly).
+    #[default]
+    AfterRelu,
+    /// conv -> BN -> gate -> ReLU.
+    BeforeRelu,
 }
 
 impl ChannelGates {
     /// Sets (or replaces) the gate of layer `name`.
     pub fn set(&self, name: &str, gate: Tensor) {
+        self.set_placed(name, gate, GatePlacement::AfterRelu);
+    }
+
+    /// Sets the gate of layer `name` at the given placement.
+    pub fn set_placed(&self, name: &str, gate: Tensor, placement: GatePlacement) {
         self.gates.borrow_mut().insert(name.to_string(), gate);
+        self.placement
+            .borrow_mut()
+            .insert(name.to_string(), placement);
     }
 
     /// Removes the gate of layer `name`, returning it.
     pub fn remove(&self, name: &str) -> Option<Tensor> {
+        self.placement.borrow_mut().remove(name);
         self.gates.borrow_mut().remove(name)
     }
 
     /// Removes every gate.
     pub fn clear(&self) {
         self.gates.borrow_mut().clear();
+        self.placement.borrow_mut().clear();
     }
 
     /// Names of the layers that currently carry a gate.
     pub fn names(&self) -> Vec<String> {
         self.gates.borrow().keys().cloned().collect()
+    }
+
+    /// conv output (after BN, if any) -> gate if placed before ReLU -> ReLU -> gate if
+    /// placed after: what every architecture calls on a prunable feature map.
+    pub fn activate(&self, name: &str, pre_activation: Tensor) -> Tensor {
+        let placement = self.placement.borrow().get(name).copied();
+        match placement {
+            None => pre_activation.relu(),
+            Some(GatePlacement::AfterRelu) => self.apply(name, pre_activation.relu()),
+            Some(GatePlacement::BeforeRelu) => self.apply(name, pre_activation).relu(),
+        }
     }
 
     /// Applies the gate of `name` to `xs` (`[N, C, H, W]` or `[N, C]`), if one is set.

@@ -26,7 +26,7 @@ pub use config::{ChannelAxis, ModelConfig, Network, PrunableLayer};
 pub use cost::{trainable_params, LayerCost, ModelCost};
 pub use error::ModelError;
 pub use fcn::Fcn32sConfig;
-pub use gates::ChannelGates;
+pub use gates::{ChannelGates, GatePlacement};
 pub use resnet18::ResNet18Config;
 pub use resnet_cifar::{ResNetCifarConfig, Shortcut};
 pub use vgg::VggCifarConfig;

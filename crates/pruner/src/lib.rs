@@ -2,10 +2,17 @@
 //! same architecture with the kept slices copied), and — built on them — C2S2 and the
 //! baseline pruners.
 
+pub mod c2s2;
+mod context;
+mod cost;
 mod error;
 mod mask;
+mod pruning_layer;
 mod surgery;
 
+pub use context::PruneContext;
+pub use cost::{CostMetric, CostModel};
 pub use error::PruneError;
 pub use mask::{ChannelMask, MaskSet};
+pub use pruning_layer::{mask_from_scores, GateFormat, PruningLayer};
 pub use surgery::{apply_masks_as_gates, full_masks, remove_channels, PrunedModel};
