@@ -38,6 +38,11 @@ struct RunIdentity<'a> {
     augment: bool,
     train: &'a crate::spec::TrainSpec,
     seed: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    prune: Option<&'a crate::spec::PruneSpec>,
+    /// SHA-256 of the starting weights, so a new pre-trained model gives a new run.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    start_weights: Option<String>,
 }
 
 /// Hash of a run's identity: 12 hex digits of SHA-256 over its canonical JSON.
@@ -50,6 +55,22 @@ pub fn run_key(spec: &Spec, seed: u64) -> String {
         augment: spec.dataset.augment,
         train: &spec.train,
         seed,
+        prune: spec.prune.as_ref(),
+        start_weights: spec
+            .prune
+            .as_ref()
+            .and_then(|p| p.from.as_ref())
+            .and_then(|f| {
+                let bytes =
+                    std::fs::read(crate::data::resolve_root(f).join("model.safetensors")).ok()?;
+                Some(
+                    Sha256::digest(&bytes)
+                        .iter()
+                        .take(8)
+                        .map(|b| format!("{b:02x}"))
+                        .collect(),
+                )
+            }),
     };
     let json = serde_json::to_vec(&id).expect("spec serializes");
     let digest = Sha256::digest(&json);
@@ -88,7 +109,7 @@ pub fn schedule_label(spec: &Spec) -> String {
     format!("{kind}-{}ep", spec.train.epochs)
 }
 
-fn train_config(spec: &Spec, seed: u64, device: Device) -> TrainConfig {
+pub(crate) fn train_config(spec: &Spec, seed: u64, device: Device) -> TrainConfig {
     let t = &spec.train;
     let l = &t.lr_schedule;
     let kind = match l.kind {
@@ -162,7 +183,11 @@ pub fn execute(spec: &Spec, opts: &RunOptions) -> Result<Vec<Summary>> {
             Some(d) => d,
             None => data_cache.insert(data::load(spec)?),
         };
-        if let Some(s) = train_one(spec, seed, device, data, &dir, opts)? {
+        let result = match spec.prune {
+            Some(_) => crate::prune::prune_one(spec, seed, device, data, &dir, opts)?,
+            None => train_one(spec, seed, device, data, &dir, opts)?,
+        };
+        if let Some(s) = result {
             summaries.push(s);
         }
     }
@@ -244,6 +269,7 @@ fn train_one(
         total_train_seconds: h.iter().map(|m| m.train_seconds).sum(),
         device: format!("{device:?}"),
         threads: tch::get_num_threads(),
+        pruning: None,
     };
     summary.write(&dir.join("summary.json"))?;
     tracing::info!(

@@ -43,6 +43,38 @@ pub struct Summary {
     pub total_train_seconds: f64,
     pub device: String,
     pub threads: i32,
+    /// Present for pruning runs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pruning: Option<PruningRecord>,
+}
+
+/// Channels of one prunable layer before and after pruning.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LayerWidth {
+    pub layer: String,
+    pub channels: i64,
+    pub kept: i64,
+}
+
+/// What a pruning run did, beyond the final model's numbers in [`Summary`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PruningRecord {
+    /// `c2s2`, `l1_norm`, `random` or `scratch`.
+    pub method: String,
+    /// The method's options as used (defaults filled in).
+    pub options: serde_json::Value,
+    /// The starting model: widths, counts, test result (absent for scratch).
+    pub start_model: models::ModelConfig,
+    pub start_params: u64,
+    pub start_macs: u64,
+    pub start_test: Option<TestResult>,
+    /// Test result right after selection / channel removal, before the final fine-tune.
+    pub after_selection_test: Option<TestResult>,
+    pub layers: Vec<LayerWidth>,
+    pub selection_seconds: f64,
+    pub finetune_seconds: f64,
+    /// Method-specific log (for C2S2: lambda, attempts and validation accuracies per layer).
+    pub report: serde_json::Value,
 }
 
 impl Summary {

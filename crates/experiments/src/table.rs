@@ -3,27 +3,36 @@ use std::fmt::Write;
 
 use crate::summary::Summary;
 
+fn pct_removed(before: u64, after: u64) -> f64 {
+    100.0 * (1.0 - after as f64 / before.max(1) as f64)
+}
+
 /// A Markdown table with one row per seed and a mean row when there are several.
 pub fn markdown(summaries: &[Summary]) -> String {
     let mut s = String::new();
-    let _ = writeln!(
-        s,
-        "| spec | seed | schedule | test top-1 % | top-5 % | params | MACs | s/epoch | img/s |"
-    );
-    let _ = writeln!(s, "|---|---|---|---|---|---|---|---|---|");
+    let _ = writeln!(s, "| spec | method | seed | schedule | start top-1 % | after selection % | test top-1 % | top-5 % | params | params pruned % | MACs | MACs pruned % | s/epoch |");
+    let _ = writeln!(s, "|---|---|---|---|---|---|---|---|---|---|---|---|---|");
     for r in summaries {
+        let p = r.pruning.as_ref();
+        let opt = |v: Option<f64>| v.map_or("".to_string(), |v| format!("{v:.2}"));
         let _ = writeln!(
             s,
-            "| {} | {} | {} | {:.2} | {:.2} | {} | {} | {:.1} | {:.0} |",
+            "| {} | {} | {} | {} | {} | {} | {:.2} | {:.2} | {} | {} | {} | {} | {:.1} |",
             r.spec_name,
+            r.method,
             r.seed,
             r.schedule,
+            opt(p.and_then(|p| p.start_test.as_ref()).map(|t| t.top1)),
+            opt(p
+                .and_then(|p| p.after_selection_test.as_ref())
+                .map(|t| t.top1)),
             r.test.top1,
             r.test.top5,
             r.params,
+            opt(p.map(|p| pct_removed(p.start_params, r.params))),
             r.macs,
+            opt(p.map(|p| pct_removed(p.start_macs, r.macs))),
             r.mean_epoch_seconds,
-            r.mean_images_per_second
         );
     }
     if summaries.len() > 1 {
@@ -37,7 +46,7 @@ pub fn markdown(summaries: &[Summary]) -> String {
             .sqrt();
         let _ = writeln!(
             s,
-            "| mean ± sd | {} seeds | | {mean:.2} ± {sd:.2} | | | | | |",
+            "| mean ± sd | | {} seeds | | | | {mean:.2} ± {sd:.2} | | | | | | |",
             summaries.len()
         );
     }

@@ -169,7 +169,7 @@ fn killed_run_resumes_to_the_same_weights_and_finished_runs_are_reused() {
         .unwrap();
     let o = experiments(&[spec_s]);
     assert!(o.status.success());
-    assert!(text(&o).contains("| tiny | 3 |"), "{}", text(&o));
+    assert!(text(&o).contains("| tiny | unpruned | 3 |"), "{}", text(&o));
     assert_eq!(
         std::fs::metadata(dir.join("summary.json"))
             .unwrap()

@@ -2,6 +2,7 @@
 //! same architecture with the kept slices copied), and — built on them — C2S2 and the
 //! baseline pruners.
 
+mod baselines;
 pub mod c2s2;
 mod context;
 mod cost;
@@ -10,6 +11,7 @@ mod mask;
 mod pruning_layer;
 mod surgery;
 
+pub use baselines::{l1_norm_masks, random_masks};
 pub use context::PruneContext;
 pub use cost::{CostMetric, CostModel};
 pub use error::PruneError;

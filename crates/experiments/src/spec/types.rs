@@ -13,7 +13,12 @@ pub struct Spec {
     pub description: String,
     pub model: ModelSpec,
     pub dataset: DatasetSpec,
+    /// For plain training: the schedule. With `prune`: the final fine-tune (or, for
+    /// `scratch`, the training from random initialisation).
     pub train: TrainSpec,
+    /// Prune a pre-trained model instead of training one (the method and its options).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prune: Option<PruneSpec>,
     #[serde(default)]
     pub device: DeviceSpec,
     /// CPU threads for libtorch; `null` uses every core.
@@ -212,4 +217,38 @@ pub enum DeviceSpec {
     Auto,
     Cpu,
     Cuda,
+}
+
+/// The pruning methods.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PruneMethod {
+    /// C2S2 (this thesis).
+    C2s2,
+    /// L1-norm filter pruning (Li et al. 2017): the smallest-L1 filters, one shot.
+    L1Norm,
+    /// Random channels at given widths (control).
+    Random,
+    /// The given widths trained from random initialisation (control).
+    Scratch,
+}
+
+/// The `prune` section.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PruneSpec {
+    pub method: PruneMethod,
+    /// Folder of the pre-trained model (`model.safetensors` + `model.json`), e.g. a
+    /// finished run directory or results/<setting>/pretrained. Not used by `scratch`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<PathBuf>,
+    /// C2S2 options (defaults: ../shared/reference/c2s2.md section 3).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub c2s2: Option<pruner::c2s2::C2s2Config>,
+    /// Target widths for `l1_norm`, `random` and `scratch`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub widths: Option<WidthsSpec>,
+    /// Or: take the target widths from this `model.json` (e.g. what C2S2 found).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub widths_from: Option<PathBuf>,
 }

@@ -35,6 +35,9 @@ pub(super) fn validate(s: &Spec) -> Check {
     }
     model(s)?;
     dataset(s)?;
+    if let Some(p) = &s.prune {
+        prune(s, p)?;
+    }
     train(&s.train)?;
     // FCN-32s has no batch norm and is trained with batch 1 (Long et al. 2015).
     if s.train.batch_size < 2 && s.model.arch != Arch::Fcn32s {
@@ -230,6 +233,71 @@ fn train(t: &TrainSpec) -> Check {
             "train.precision",
             "only fp32 is implemented so far (bf16/fp16 mixed precision is planned, see README)",
         );
+    }
+    Ok(())
+}
+
+fn prune(s: &Spec, p: &PruneSpec) -> Check {
+    if p.method != PruneMethod::Scratch && p.from.is_none() {
+        return fail("prune.from", "names the pre-trained model folder (model.safetensors + model.json); required by every method but scratch");
+    }
+    if p.method != PruneMethod::C2s2 && p.c2s2.is_some() {
+        return fail("prune.c2s2", "options of c2s2 given for another method");
+    }
+    if let Some(c) = &p.c2s2 {
+        c.validate()
+            .map_err(|(f, m)| (format!("prune.c2s2.{f}"), m))?;
+    }
+    let needs_widths = matches!(
+        p.method,
+        PruneMethod::L1Norm | PruneMethod::Random | PruneMethod::Scratch
+    );
+    match (needs_widths, p.widths.is_some(), p.widths_from.is_some()) {
+        (true, false, false) => {
+            return fail(
+                "prune.widths",
+                format!(
+                    "{:?} needs target widths (prune.widths or prune.widths_from)",
+                    p.method
+                ),
+            )
+        }
+        (true, true, true) => {
+            return fail(
+                "prune.widths_from",
+                "give prune.widths or prune.widths_from, not both",
+            )
+        }
+        (false, true, _) => return fail("prune.widths", "c2s2 chooses the widths itself"),
+        (false, _, true) => return fail("prune.widths_from", "c2s2 chooses the widths itself"),
+        _ => {}
+    }
+    if let Some(w) = &p.widths {
+        let target = Spec {
+            model: ModelSpec {
+                widths: Some(w.clone()),
+                ..s.model.clone()
+            },
+            ..s.clone()
+        };
+        let target = crate::model_config(&target)
+            .map_err(|e| ("prune.widths".to_string(), e.to_string()))?;
+        let start =
+            crate::model_config(s).map_err(|e| ("model.widths".to_string(), e.to_string()))?;
+        for (t, o) in target.prunable_layers().iter().zip(start.prunable_layers()) {
+            if p.method != PruneMethod::Scratch && t.channels > o.channels {
+                return fail(
+                    "prune.widths",
+                    format!(
+                        "layer {} would grow from {} to {} channels",
+                        t.name, o.channels, t.channels
+                    ),
+                );
+            }
+        }
+        if target.cost((32, 32)).params() == 0 {
+            return fail("prune.widths", "describes an empty network");
+        }
     }
     Ok(())
 }

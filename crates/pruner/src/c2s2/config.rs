@@ -254,7 +254,9 @@ impl C2s2Config {
                 format!("must be in [0, 1), found {}", self.recovery.momentum),
             );
         }
-        if !(self.recovery.weight_decay.is_finite() && self.recovery.weight_decay.is_sign_positive()) {
+        if !(self.recovery.weight_decay.is_finite()
+            && self.recovery.weight_decay.is_sign_positive())
+        {
             return fail(
                 "recovery.weight_decay",
                 format!("must be >= 0, found {}", self.recovery.weight_decay),

@@ -1,0 +1,270 @@
+//! A pruning run: load the pre-trained model, prune it with the spec's method, fine-tune
+//! the smaller network, and record everything in `summary.json`.
+use std::path::Path;
+use std::time::Instant;
+
+use anyhow::{bail, Context, Result};
+use engine::{evaluate, fit, load_weights, save_weights, TrainData};
+use models::ModelConfig;
+use pruner::c2s2::run_c2s2;
+use pruner::{l1_norm_masks, random_masks, remove_channels, PruneContext, PrunedModel};
+use tch::nn::VarStore;
+use tch::{Device, Kind};
+
+use crate::data::{resolve_root, ClassificationData};
+use crate::model_config;
+use crate::run::{run_key, schedule_label, train_config, write_atomic, RunOptions};
+use crate::spec::{ModelSpec, PruneMethod, Spec};
+use crate::summary::{LayerWidth, PruningRecord, Summary, TestResult, SUMMARY_SCHEMA};
+
+/// Loads a model folder (`model.json` + `model.safetensors`), checking that its widths
+/// are the ones the spec's `model` section describes.
+pub fn load_model_dir(dir: &Path, expected: &ModelConfig, device: Device) -> Result<PrunedModel> {
+    let json = dir.join("model.json");
+    let bytes = std::fs::read(&json)
+        .with_context(|| format!("prune.from: cannot read {}", json.display()))?;
+    let cfg: ModelConfig = serde_json::from_slice(&bytes)
+        .with_context(|| format!("{} is not a model width configuration", json.display()))?;
+    cfg.validate()
+        .with_context(|| format!("{}: invalid widths", json.display()))?;
+    if &cfg != expected {
+        bail!(
+            "{} describes another network than the spec's `model` section ({} vs {})",
+            json.display(),
+            cfg.arch_name(),
+            expected.arch_name()
+        );
+    }
+    let vs = VarStore::new(device);
+    let net = cfg.build(&vs.root())?;
+    load_weights(&vs, &dir.join("model.safetensors"))
+        .with_context(|| format!("loading the model in {}", dir.display()))?;
+    Ok(PrunedModel {
+        config: cfg,
+        vs,
+        net,
+    })
+}
+
+/// The target widths of `l1_norm`, `random` and `scratch`.
+fn target_config(spec: &Spec) -> Result<ModelConfig> {
+    let p = spec.prune.as_ref().expect("a prune spec");
+    if let Some(w) = &p.widths {
+        let s = Spec {
+            model: ModelSpec {
+                widths: Some(w.clone()),
+                ..spec.model.clone()
+            },
+            ..spec.clone()
+        };
+        return Ok(model_config(&s)?);
+    }
+    let f = p
+        .widths_from
+        .as_ref()
+        .expect("validated: widths or widths_from");
+    let path = resolve_root(f);
+    let path = if path.is_dir() {
+        path.join("model.json")
+    } else {
+        path
+    };
+    let bytes = std::fs::read(&path)
+        .with_context(|| format!("prune.widths_from: cannot read {}", path.display()))?;
+    let cfg: ModelConfig = serde_json::from_slice(&bytes)
+        .with_context(|| format!("{} is not a model width configuration", path.display()))?;
+    Ok(cfg)
+}
+
+fn test_result(r: engine::EvalResult) -> TestResult {
+    TestResult {
+        top1: r.top1,
+        top5: r.top5,
+        loss: r.loss,
+        images: r.images,
+    }
+}
+
+/// Runs one seed of a pruning spec; `None` when stopped early (it resumes).
+pub fn prune_one(
+    spec: &Spec,
+    seed: u64,
+    device: Device,
+    data: &ClassificationData,
+    dir: &Path,
+    opts: &RunOptions,
+) -> Result<Option<Summary>> {
+    let p = spec.prune.as_ref().expect("a prune spec");
+    let start_cfg = model_config(spec)?;
+    let hw = start_cfg.default_input_hw();
+    let mut tc = train_config(spec, seed, device);
+    tc.stop_after_epochs = opts.stop_after_epochs;
+    let eval = |m: &PrunedModel| {
+        test_result(evaluate(
+            m.net.as_ref(),
+            &data.test,
+            tc.eval_batch_size,
+            tc.norm,
+            device,
+            tc.channels_last,
+        ))
+    };
+    tch::manual_seed(seed as i64);
+    let t_sel = Instant::now();
+    let (start_test, pruned, report, options) = match p.method {
+        PruneMethod::Scratch => {
+            let target = target_config(spec)?;
+            let vs = VarStore::new(device);
+            let net = target.build(&vs.root())?;
+            (
+                None,
+                PrunedModel {
+                    config: target.clone(),
+                    vs,
+                    net,
+                },
+                serde_json::Value::Null,
+                serde_json::to_value(&target)?,
+            )
+        }
+        method => {
+            let from = resolve_root(p.from.as_ref().expect("validated"));
+            let start = load_model_dir(&from, &start_cfg, device)?;
+            let start_test = eval(&start);
+            let (pruned, report, options) = match method {
+                PruneMethod::C2s2 => {
+                    let val = data
+                        .val
+                        .as_ref()
+                        .context("C2S2's accuracy guard needs dataset.validation_split > 0")?;
+                    let cfg = p.c2s2.clone().unwrap_or_default();
+                    let ctx = PruneContext {
+                        train: &data.train,
+                        val,
+                        batch_size: spec.train.batch_size,
+                        eval_batch_size: tc.eval_batch_size,
+                        augment: tc.augment,
+                        norm: tc.norm,
+                        device,
+                        channels_last: tc.channels_last,
+                        seed,
+                    };
+                    let (m, r) = run_c2s2(start, &cfg, &ctx, &dir.join("c2s2"))?;
+                    (m, serde_json::to_value(&r)?, serde_json::to_value(&cfg)?)
+                }
+                PruneMethod::L1Norm | PruneMethod::Random => {
+                    let target = target_config(spec)?;
+                    let masks = if method == PruneMethod::L1Norm {
+                        l1_norm_masks(&start.config, &start.vs, &target)?
+                    } else {
+                        random_masks(&start.config, &target, seed)?
+                    };
+                    let m = remove_channels(&start.config, &start.vs, &masks)?;
+                    (m, serde_json::Value::Null, serde_json::to_value(&target)?)
+                }
+                PruneMethod::Scratch => unreachable!(),
+            };
+            (Some(start_test), pruned, report, options)
+        }
+    };
+    let selection_seconds = t_sel.elapsed().as_secs_f64();
+    let after_selection = if p.method == PruneMethod::Scratch {
+        None
+    } else {
+        Some(eval(&pruned))
+    };
+
+    let t_ft = Instant::now();
+    let outcome = fit(
+        pruned.net.as_ref(),
+        &pruned.vs,
+        &tc,
+        TrainData {
+            train: &data.train,
+            val: data.val.as_ref(),
+        },
+        &dir.join("finetune"),
+    )
+    .with_context(|| format!("fine-tuning in {}", dir.display()))?;
+    if !outcome.finished {
+        tracing::info!(
+            "{}: fine-tune stopped after {} epochs; run again to resume",
+            spec.name,
+            outcome.history.len()
+        );
+        return Ok(None);
+    }
+    let finetune_seconds = t_ft.elapsed().as_secs_f64();
+    let final_test = eval(&pruned);
+    save_weights(&pruned.vs, &dir.join("model.safetensors"), Kind::Float)?;
+    write_atomic(
+        &dir.join("model.json"),
+        &serde_json::to_vec_pretty(&pruned.config)?,
+    )?;
+    // The fine-tune's metrics stand for the run's curve.
+    if let Ok(csv) = std::fs::read(dir.join("finetune/metrics.csv")) {
+        write_atomic(&dir.join("metrics.csv"), &csv)?;
+    }
+    let before = start_cfg.cost(hw);
+    let after = pruned.config.cost(hw);
+    let layers = start_cfg
+        .prunable_layers()
+        .into_iter()
+        .zip(pruned.config.prunable_layers())
+        .map(|(a, b)| LayerWidth {
+            layer: a.name,
+            channels: a.channels,
+            kept: b.channels,
+        })
+        .collect();
+    let h = &outcome.history;
+    let n = h.len().max(1) as f64;
+    let method = serde_json::to_value(p.method)?
+        .as_str()
+        .unwrap_or("?")
+        .to_string();
+    let summary = Summary {
+        schema_version: SUMMARY_SCHEMA,
+        spec_name: spec.name.clone(),
+        run_key: run_key(spec, seed),
+        seed,
+        method: method.clone(),
+        model: pruned.config.clone(),
+        params: after.params(),
+        macs: after.macs(),
+        input_hw: [hw.0, hw.1],
+        dataset_source: data.source.clone(),
+        train_images: data.train.len(),
+        val_images: data.val.as_ref().map_or(0, |v| v.len()),
+        epochs: h.len(),
+        schedule: schedule_label(spec),
+        test: final_test.clone(),
+        final_val_top1: h.last().and_then(|m| m.val_top1),
+        mean_epoch_seconds: h.iter().map(|m| m.train_seconds).sum::<f64>() / n,
+        mean_images_per_second: h.iter().map(|m| m.images_per_second).sum::<f64>() / n,
+        total_train_seconds: h.iter().map(|m| m.train_seconds).sum(),
+        device: format!("{device:?}"),
+        threads: tch::get_num_threads(),
+        pruning: Some(PruningRecord {
+            method,
+            options,
+            start_model: start_cfg.clone(),
+            start_params: before.params(),
+            start_macs: before.macs(),
+            start_test,
+            after_selection_test: after_selection,
+            layers,
+            selection_seconds,
+            finetune_seconds,
+            report,
+        }),
+    };
+    summary.write(&dir.join("summary.json"))?;
+    tracing::info!(
+        "{}: {:.1}% of MACs removed, test top-1 {:.2}%",
+        spec.name,
+        100.0 * (1.0 - after.macs() as f64 / before.macs() as f64),
+        final_test.top1
+    );
+    Ok(Some(summary))
+}

@@ -1,0 +1,192 @@
+//! Pruning specs end to end on a tiny ResNet trained on the committed CIFAR-10 subset:
+//! every method produces a smaller network whose summary records what happened.
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .unwrap()
+}
+
+fn experiments(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_experiments"))
+        .args(args)
+        .current_dir(repo())
+        .env("RUST_LOG", "warn")
+        .output()
+        .unwrap()
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+const MODEL: &str = "model:\n  arch: resnet20_cifar\n  widths: { stages: [8, 8, 8], inner: [8, 8, 8, 8, 8, 8, 8, 8, 8] }\n";
+
+fn spec(out: &Path, name: &str, epochs: usize, prune: &str) -> String {
+    format!(
+        "name: {name}\n{MODEL}dataset:\n  name: cifar10\n  root: {}\n  validation_split: 100\n  train_limit: 256\ntrain:\n  epochs: {epochs}\n  batch_size: 32\n  optimizer: {{ lr: 0.05, weight_decay: 5.0e-4, nesterov: true }}\n  lr_schedule: {{ kind: cosine }}\ndevice: cpu\nthreads: 1\nseeds: [0]\noutput: {}\n{prune}",
+        repo().join("fixtures/cifar10-smoke").display(),
+        out.display()
+    )
+}
+
+fn run(dir: &Path, name: &str, text_spec: String) -> serde_json::Value {
+    let path = dir.join(format!("{name}.yaml"));
+    std::fs::write(&path, text_spec).unwrap();
+    let o = experiments(&[path.to_str().unwrap()]);
+    assert!(o.status.success(), "{name}: {}", text(&o));
+    let run_dir = std::fs::read_dir(dir.join(name))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.is_dir())
+        .unwrap();
+    serde_json::from_slice(&std::fs::read(run_dir.join("summary.json")).unwrap()).unwrap()
+}
+
+fn run_dir(dir: &Path, name: &str) -> PathBuf {
+    std::fs::read_dir(dir.join(name))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.is_dir())
+        .unwrap()
+}
+
+#[test]
+fn every_method_prunes_the_pretrained_model() {
+    let tmp = tempfile::tempdir().unwrap();
+    let base = run(tmp.path(), "base", spec(tmp.path(), "base", 2, ""));
+    let from = run_dir(tmp.path(), "base");
+    let start_macs = base["macs"].as_u64().unwrap();
+
+    let c2s2 = format!(
+        "prune:\n  method: c2s2\n  from: {}\n  c2s2:\n    lambda: 20.0\n    tolerance: 100.0\n    selection: {{ iterations: 10, lr: 0.1 }}\n    recovery: {{ iterations: 5 }}\n",
+        from.display()
+    );
+    let s = run(tmp.path(), "c2s2", spec(tmp.path(), "c2s2", 1, &c2s2));
+    let p = &s["pruning"];
+    assert_eq!(s["method"], "c2s2");
+    assert!(s["macs"].as_u64().unwrap() < start_macs, "{s}");
+    assert_eq!(p["layers"].as_array().unwrap().len(), 9);
+    assert_eq!(p["report"]["groups"].as_array().unwrap().len(), 9);
+    assert!(p["start_test"]["top1"].is_number() && p["after_selection_test"]["top1"].is_number());
+    assert_eq!(p["options"]["tau"], 0.5);
+
+    let widths = "  widths: { inner: [4, 4, 4, 4, 4, 4, 4, 4, 4] }\n";
+    for method in ["l1_norm", "random"] {
+        let pr = format!(
+            "prune:\n  method: {method}\n  from: {}\n{widths}",
+            from.display()
+        );
+        let s = run(tmp.path(), method, spec(tmp.path(), method, 1, &pr));
+        assert!(
+            s["pruning"]["layers"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|l| l["kept"] == 4),
+            "{method}: {s}"
+        );
+    }
+    // Scratch takes the widths C2S2 found.
+    let pr = format!(
+        "prune:\n  method: scratch\n  widths_from: {}\n",
+        run_dir(tmp.path(), "c2s2").display()
+    );
+    let s = run(tmp.path(), "scratch", spec(tmp.path(), "scratch", 1, &pr));
+    assert_eq!(
+        s["model"],
+        serde_json::from_slice::<serde_json::Value>(
+            &std::fs::read(run_dir(tmp.path(), "c2s2").join("model.json")).unwrap()
+        )
+        .unwrap()
+    );
+    assert!(s["pruning"]["start_test"].is_null());
+}
+
+#[test]
+fn a_model_folder_that_does_not_fit_is_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    run(tmp.path(), "base", spec(tmp.path(), "base", 1, ""));
+    let from = run_dir(tmp.path(), "base");
+    // The folder's widths disagree with the spec's model: model.json says 6 channels.
+    let bad = tmp.path().join("bad");
+    std::fs::create_dir_all(&bad).unwrap();
+    std::fs::copy(
+        from.join("model.safetensors"),
+        bad.join("model.safetensors"),
+    )
+    .unwrap();
+    let json = std::fs::read_to_string(from.join("model.json")).unwrap();
+    let spec_text = spec(tmp.path(), "p", 1, &format!("prune:\n  method: l1_norm\n  from: {}\n  widths: {{ inner: [4, 4, 4, 4, 4, 4, 4, 4, 4] }}\n", bad.display()));
+    std::fs::write(bad.join("model.json"), json.replace("8,", "6,")).unwrap();
+    let path = tmp.path().join("p.yaml");
+    std::fs::write(&path, &spec_text).unwrap();
+    let o = experiments(&[path.to_str().unwrap()]);
+    assert!(!o.status.success());
+    assert!(text(&o).contains("bad/model.json"), "{}", text(&o));
+
+    // Bad prune options are spec errors with the field path.
+    let bad_tau = spec(
+        tmp.path(),
+        "q",
+        1,
+        &format!(
+            "prune:\n  method: c2s2\n  from: {}\n  c2s2: {{ tau: 1.5 }}\n",
+            from.display()
+        ),
+    );
+    std::fs::write(&path, bad_tau).unwrap();
+    let o = experiments(&["validate", path.to_str().unwrap()]);
+    assert!(
+        !o.status.success() && text(&o).contains("prune.c2s2.tau"),
+        "{}",
+        text(&o)
+    );
+    let neg_tol = spec(
+        tmp.path(),
+        "q",
+        1,
+        &format!(
+            "prune:\n  method: c2s2\n  from: {}\n  c2s2: {{ tolerance: -1 }}\n",
+            from.display()
+        ),
+    );
+    std::fs::write(&path, neg_tol).unwrap();
+    let o = experiments(&["validate", path.to_str().unwrap()]);
+    assert!(
+        !o.status.success() && text(&o).contains("prune.c2s2.tolerance"),
+        "{}",
+        text(&o)
+    );
+    let unknown_layer = spec(
+        tmp.path(),
+        "q",
+        1,
+        &format!(
+            "prune:\n  method: c2s2\n  from: {}\n  c2s2: {{ layers: [layer7.0.conv1] }}\n",
+            from.display()
+        ),
+    );
+    std::fs::write(&path, unknown_layer).unwrap();
+    let o = experiments(&[path.to_str().unwrap()]);
+    assert!(
+        !o.status.success() && text(&o).contains("layer7.0.conv1"),
+        "{}",
+        text(&o)
+    );
+    let grow = spec(tmp.path(), "q", 1, &format!("prune:\n  method: l1_norm\n  from: {}\n  widths: {{ inner: [9, 4, 4, 4, 4, 4, 4, 4, 4] }}\n", from.display()));
+    std::fs::write(&path, grow).unwrap();
+    let o = experiments(&["validate", path.to_str().unwrap()]);
+    assert!(
+        !o.status.success() && text(&o).contains("prune.widths"),
+        "{}",
+        text(&o)
+    );
+}
