@@ -113,3 +113,104 @@ pub fn data(root: &Path, batch: usize) -> Result<serde_json::Value> {
               "batch": batch, "rayon_threads": rayon::current_num_threads()}),
     )
 }
+
+/// C2S2's costs against plain training, on random data: a phase-1 selection step (only a
+/// pruning layer's kernel trains; network frozen, no weight gradients) gated at the
+/// `layer`-th prunable layer, a normal training step, and the forward pass with every
+/// prunable layer gated (binary masks) against the plain forward.
+pub fn selection_step(
+    model: &str,
+    batch: i64,
+    iters: usize,
+    warmup: usize,
+    layer: usize,
+) -> Result<serde_json::Value> {
+    let cfg = bench_model(model)?;
+    tch::manual_seed(0);
+    let vs = VarStore::new(Device::Cpu);
+    let net = cfg.build(&vs.root())?;
+    engine::vars_to_channels_last(&vs);
+    let x = to_channels_last(&Tensor::randn(
+        [batch, 3, 32, 32],
+        (Kind::Float, Device::Cpu),
+    ));
+    let y = Tensor::randint(10, [batch], (Kind::Int64, Device::Cpu));
+    let layers = cfg.prunable_layers();
+    let target = layers
+        .get(layer)
+        .with_context(|| format!("{model} has {} prunable layers", layers.len()))?;
+    let time = |f: &mut dyn FnMut()| {
+        let mut v = Vec::new();
+        for i in 0..warmup + iters {
+            let t = Instant::now();
+            f();
+            if i >= warmup {
+                v.push(t.elapsed().as_secs_f64());
+            }
+        }
+        median(&mut v) * 1e3
+    };
+    // Normal training step.
+    let mut params: Vec<(String, Tensor)> = vs
+        .variables()
+        .into_iter()
+        .filter(|(_, t)| t.requires_grad())
+        .collect();
+    params.sort_by(|a, b| a.0.cmp(&b.0));
+    let mut sgd = Sgd::new(
+        params,
+        SgdConfig {
+            lr: 0.01,
+            momentum: 0.9,
+            weight_decay: 5e-4,
+            nesterov: true,
+        },
+    );
+    let train_ms = time(&mut || {
+        let loss = net.forward_t(&x, true).cross_entropy_for_logits(&y);
+        sgd.zero_grad();
+        loss.backward();
+        sgd.step(0.01);
+    });
+    // Selection step: frozen weights, one real-valued gate.
+    for t in vs.trainable_variables() {
+        let _ = t.set_requires_grad(false);
+    }
+    let mut w = Tensor::ones([target.channels], (Kind::Float, Device::Cpu)).set_requires_grad(true);
+    let select_ms = time(&mut || {
+        net.gates().set(&target.name, w.shallow_clone());
+        let loss =
+            net.forward_t(&x, false).cross_entropy_for_logits(&y) + w.mean(Kind::Float) * 0.5;
+        let mut g = w.grad();
+        if g.defined() {
+            let _ = g.zero_();
+        }
+        loss.backward();
+        tch::no_grad(|| {
+            let _ = w.g_sub_(&(w.grad() * 0.01)).clamp_(0.0, 1.0);
+        });
+    });
+    net.gates().clear();
+    // Forward only, eval mode: plain vs every prunable layer gated by a binary mask.
+    let plain_ms = time(&mut || {
+        tch::no_grad(|| {
+            let _ = net.forward_t(&x, false);
+        })
+    });
+    for l in &layers {
+        let m: Vec<f32> = (0..l.channels)
+            .map(|i| if i % 2 == 0 { 1.0 } else { 0.0 })
+            .collect();
+        net.gates().set(&l.name, Tensor::from_slice(&m));
+    }
+    let masked_ms = time(&mut || {
+        tch::no_grad(|| {
+            let _ = net.forward_t(&x, false);
+        })
+    });
+    Ok(
+        json!({"model": model, "batch": batch, "threads": tch::get_num_threads(), "gated_layer": target.name,
+              "train_step_ms": train_ms, "selection_step_ms": select_ms, "selection_over_train": select_ms / train_ms,
+              "plain_forward_ms": plain_ms, "masked_forward_ms": masked_ms, "masked_over_plain": masked_ms / plain_ms}),
+    )
+}

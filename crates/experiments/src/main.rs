@@ -69,6 +69,20 @@ enum BenchCommand {
         #[arg(long)]
         nchw: bool,
     },
+    /// C2S2 phase-1 selection step vs training step, masked vs plain forward.
+    SelectionStep {
+        #[arg(long, default_value = "resnet20")]
+        model: String,
+        #[arg(long, default_value_t = 128)]
+        batch: i64,
+        #[arg(long, default_value_t = 20)]
+        iters: usize,
+        #[arg(long, default_value_t = 5)]
+        warmup: usize,
+        /// Index of the gated prunable layer (0 = the first, the worst case).
+        #[arg(long, default_value_t = 0)]
+        layer: usize,
+    },
     /// CIFAR-10 cache load time and augmented-batch throughput.
     Data {
         #[arg(long, default_value = "data/cifar10")]
@@ -122,6 +136,13 @@ fn dispatch(cli: Cli) -> Result<()> {
                     warmup,
                     nchw,
                 } => experiments::bench::train_step(&model, batch, iters, warmup, !nchw)?,
+                BenchCommand::SelectionStep {
+                    model,
+                    batch,
+                    iters,
+                    warmup,
+                    layer,
+                } => experiments::bench::selection_step(&model, batch, iters, warmup, layer)?,
                 BenchCommand::Data { root, batch } => experiments::bench::data(&root, batch)?,
             };
             println!("{v}");

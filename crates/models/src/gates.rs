@@ -76,7 +76,15 @@ impl ChannelGates {
             Some(g) => {
                 let mut shape = vec![1i64, -1];
                 shape.resize(xs.dim(), 1);
-                xs * g.view(shape.as_slice())
+                let g = g.view(shape.as_slice());
+                // Without autograd (evaluation) the product can reuse the feature map.
+                if !xs.requires_grad() && !g.requires_grad() {
+                    let mut xs = xs;
+                    let _ = xs.g_mul_(&g);
+                    xs
+                } else {
+                    xs * g
+                }
             }
         }
     }
