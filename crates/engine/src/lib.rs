@@ -21,4 +21,4 @@ pub use metrics::{EpochMetrics, MetricsLog};
 pub use optim::{Sgd, SgdConfig};
 pub use schedule::{LrSchedule, ScheduleKind};
 pub use steps::{train_iterations, StepStats};
-pub use train::{fit, TrainConfig, TrainData, TrainOutcome};
+pub use train::{fit, L1Subgradient, TrainConfig, TrainData, TrainOutcome};

@@ -33,6 +33,17 @@ pub struct TrainConfig {
     pub label: String,
     /// Stop (as if killed) after this many epochs in this call; the run resumes later.
     pub stop_after_epochs: Option<usize>,
+    /// An L1 penalty's subgradient `strength * sign(t)` added to the gradient of the
+    /// named variables before each step (Network Slimming's sparsity training on BN
+    /// scales).
+    pub l1_subgradient: Option<L1Subgradient>,
+}
+
+/// See [`TrainConfig::l1_subgradient`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct L1Subgradient {
+    pub tensors: Vec<String>,
+    pub strength: f64,
 }
 
 /// The images a run trains on, and the held-out validation images it reports.
@@ -99,7 +110,17 @@ pub fn fit(
             break;
         }
         let epoch = state.epochs_done;
-        let m = train_epoch(net, &mut sgd, cfg, data.train, epoch)?;
+        let l1_handles: Vec<tch::Tensor> = match &cfg.l1_subgradient {
+            Some(l1) => {
+                let vars = vs.variables();
+                l1.tensors
+                    .iter()
+                    .filter_map(|n| vars.get(n).map(|t| t.shallow_clone()))
+                    .collect()
+            }
+            None => Vec::new(),
+        };
+        let m = train_epoch(net, &mut sgd, cfg, data.train, epoch, &l1_handles)?;
         let val = data.val.map(|v| {
             evaluate(
                 net,
@@ -144,6 +165,7 @@ fn train_epoch(
     cfg: &TrainConfig,
     set: &ImageSet,
     epoch: usize,
+    l1: &[tch::Tensor],
 ) -> Result<EpochMetrics, EngineError> {
     let batches = BatchIter::train(
         set,
@@ -175,6 +197,16 @@ fn train_epoch(
         let loss = logits.cross_entropy_for_logits(&b.labels);
         sgd.zero_grad();
         loss.backward();
+        if let Some(l) = &cfg.l1_subgradient {
+            tch::no_grad(|| {
+                for t in l1 {
+                    let mut g = t.grad();
+                    if g.defined() {
+                        let _ = g.g_add_(&(t.sign() * l.strength));
+                    }
+                }
+            });
+        }
         sgd.step(lr);
         let l = loss.double_value(&[]);
         if !l.is_finite() {

@@ -62,6 +62,7 @@ fn config(epochs: usize, stop: Option<usize>) -> TrainConfig {
         device: Device::Cpu,
         label: "test".into(),
         stop_after_epochs: stop,
+        l1_subgradient: None,
     }
 }
 

@@ -7,7 +7,10 @@ use anyhow::{bail, Context, Result};
 use engine::{evaluate, fit, load_weights, save_weights, TrainData};
 use models::ModelConfig;
 use pruner::c2s2::run_c2s2;
-use pruner::{l1_norm_masks, random_masks, remove_channels, PruneContext, PrunedModel};
+use pruner::{
+    bn_scale_names, l1_norm_masks, random_masks, remove_channels, slimming_masks, PruneContext,
+    PrunedModel,
+};
 use tch::nn::VarStore;
 use tch::{Device, Kind};
 
@@ -151,6 +154,48 @@ pub fn prune_one(
                     };
                     let (m, r) = run_c2s2(start, &cfg, &ctx, &dir.join("c2s2"))?;
                     (m, serde_json::to_value(&r)?, serde_json::to_value(&cfg)?)
+                }
+                PruneMethod::Slimming => {
+                    let sl = p.slimming.clone().unwrap_or_default();
+                    let mut sc = train_config(spec, seed, device);
+                    sc.epochs = sl.sparsity_epochs;
+                    sc.schedule.epochs = sl.sparsity_epochs;
+                    sc.schedule.warmup_epochs = sc
+                        .schedule
+                        .warmup_epochs
+                        .min(sl.sparsity_epochs as f64 / 2.0);
+                    if let engine::ScheduleKind::MultiStep { milestones, .. } =
+                        &mut sc.schedule.kind
+                    {
+                        milestones.retain(|&m| m < sl.sparsity_epochs);
+                    }
+                    sc.label = format!("{} sparsity", sc.label);
+                    sc.stop_after_epochs = opts.stop_after_epochs;
+                    sc.l1_subgradient = Some(engine::L1Subgradient {
+                        tensors: bn_scale_names(&start.config)?,
+                        strength: sl.sparsity,
+                    });
+                    let out = fit(
+                        start.net.as_ref(),
+                        &start.vs,
+                        &sc,
+                        TrainData {
+                            train: &data.train,
+                            val: data.val.as_ref(),
+                        },
+                        &dir.join("sparsity"),
+                    )?;
+                    if !out.finished {
+                        return Ok(None);
+                    }
+                    let masks =
+                        slimming_masks(&start.config, &start.vs, sl.fraction, sl.min_channels)?;
+                    let m = remove_channels(&start.config, &start.vs, &masks)?;
+                    (
+                        m,
+                        serde_json::json!({ "sparsity_history": out.history }),
+                        serde_json::to_value(&sl)?,
+                    )
                 }
                 PruneMethod::L1Norm | PruneMethod::Random => {
                     let target = target_config(spec)?;

@@ -143,6 +143,7 @@ pub(crate) fn train_config(spec: &Spec, seed: u64, device: Device) -> TrainConfi
         device,
         label: format!("{} seed {seed}", spec.name),
         stop_after_epochs: None,
+        l1_subgradient: None,
     }
 }
 

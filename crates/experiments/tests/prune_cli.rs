@@ -94,6 +94,19 @@ fn every_method_prunes_the_pretrained_model() {
             "{method}: {s}"
         );
     }
+    let pr = format!("prune:\n  method: slimming\n  from: {}\n  slimming: {{ sparsity: 1.0e-3, sparsity_epochs: 1, fraction: 0.5 }}\n", from.display());
+    let s = run(tmp.path(), "slimming", spec(tmp.path(), "slimming", 1, &pr));
+    let kept: i64 = s["pruning"]["layers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["kept"].as_i64().unwrap())
+        .sum();
+    assert_eq!(
+        kept, 36,
+        "half of 72 channels go by the global threshold: {s}"
+    );
+
     // Scratch takes the widths C2S2 found.
     let pr = format!(
         "prune:\n  method: scratch\n  widths_from: {}\n",

@@ -43,6 +43,16 @@ pub struct PrunableLayer {
 }
 
 impl PrunableLayer {
+    /// The scale (gamma) of the BN that follows the conv, if any: Network Slimming's
+    /// channel importance.
+    pub fn bn_scale(&self) -> Option<&str> {
+        let own = format!("{}.weight", self.name);
+        self.producers
+            .iter()
+            .map(|a| a.tensor.as_str())
+            .find(|t| *t != own && t.ends_with(".weight"))
+    }
+
     /// A conv (optionally with bias) followed by a BN named `bn` (if any).
     pub(crate) fn conv(
         name: String,

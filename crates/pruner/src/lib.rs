@@ -9,6 +9,7 @@ mod cost;
 mod error;
 mod mask;
 mod pruning_layer;
+mod slimming;
 mod surgery;
 
 pub use baselines::{l1_norm_masks, random_masks};
@@ -17,4 +18,5 @@ pub use cost::{CostMetric, CostModel};
 pub use error::PruneError;
 pub use mask::{ChannelMask, MaskSet};
 pub use pruning_layer::{mask_from_scores, GateFormat, PruningLayer};
+pub use slimming::{bn_scale_names, slimming_masks};
 pub use surgery::{apply_masks_as_gates, full_masks, remove_channels, PrunedModel};

@@ -227,6 +227,9 @@ pub enum PruneMethod {
     C2s2,
     /// L1-norm filter pruning (Li et al. 2017): the smallest-L1 filters, one shot.
     L1Norm,
+    /// Network Slimming (Liu et al. 2017): sparsity training on BN scales, one global
+    /// threshold.
+    Slimming,
     /// Random channels at given widths (control).
     Random,
     /// The given widths trained from random initialisation (control).
@@ -245,10 +248,55 @@ pub struct PruneSpec {
     /// C2S2 options (defaults: ../shared/reference/c2s2.md section 3).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub c2s2: Option<pruner::c2s2::C2s2Config>,
+    /// Network Slimming options.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub slimming: Option<SlimmingSpec>,
     /// Target widths for `l1_norm`, `random` and `scratch`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub widths: Option<WidthsSpec>,
     /// Or: take the target widths from this `model.json` (e.g. what C2S2 found).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub widths_from: Option<PathBuf>,
+}
+
+/// Network Slimming's options (Liu et al. 2017).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SlimmingSpec {
+    /// s of the L1 subgradient s * sign(gamma) on BN scales.
+    #[serde(default = "d_s")]
+    pub sparsity: f64,
+    /// Epochs of sparsity training from the pre-trained model (with `train`'s optimizer
+    /// and schedule kind) before the channels are cut.
+    #[serde(default = "d_sparsity_epochs")]
+    pub sparsity_epochs: usize,
+    /// Fraction of all prunable channels removed by the global threshold.
+    #[serde(default = "d_fraction")]
+    pub fraction: f64,
+    #[serde(default = "d_min_channels")]
+    pub min_channels: usize,
+}
+
+fn d_s() -> f64 {
+    1e-4
+}
+fn d_sparsity_epochs() -> usize {
+    10
+}
+fn d_fraction() -> f64 {
+    0.7
+}
+fn d_min_channels() -> usize {
+    1
+}
+
+impl Default for SlimmingSpec {
+    fn default() -> Self {
+        Self {
+            sparsity: d_s(),
+            sparsity_epochs: d_sparsity_epochs(),
+            fraction: d_fraction(),
+            min_channels: d_min_channels(),
+        }
+    }
 }

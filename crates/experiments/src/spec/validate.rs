@@ -244,6 +244,36 @@ fn prune(s: &Spec, p: &PruneSpec) -> Check {
     if p.method != PruneMethod::C2s2 && p.c2s2.is_some() {
         return fail("prune.c2s2", "options of c2s2 given for another method");
     }
+    if p.method != PruneMethod::Slimming && p.slimming.is_some() {
+        return fail(
+            "prune.slimming",
+            "options of slimming given for another method",
+        );
+    }
+    if p.method == PruneMethod::Slimming {
+        if s.model.arch == Arch::Fcn32s {
+            return fail(
+                "prune.method",
+                "Network Slimming ranks channels by BN scales, and fcn32s has no batch norm",
+            );
+        }
+        let sl = p.slimming.clone().unwrap_or_default();
+        if !(sl.sparsity.is_finite() && sl.sparsity >= 0.0) {
+            return fail(
+                "prune.slimming.sparsity",
+                format!("must be >= 0, found {}", sl.sparsity),
+            );
+        }
+        if !(sl.fraction > 0.0 && sl.fraction < 1.0) {
+            return fail(
+                "prune.slimming.fraction",
+                format!("must be in (0, 1), found {}", sl.fraction),
+            );
+        }
+        if sl.min_channels == 0 {
+            return fail("prune.slimming.min_channels", "must be at least 1");
+        }
+    }
     if let Some(c) = &p.c2s2 {
         c.validate()
             .map_err(|(f, m)| (format!("prune.c2s2.{f}"), m))?;
@@ -268,8 +298,18 @@ fn prune(s: &Spec, p: &PruneSpec) -> Check {
                 "give prune.widths or prune.widths_from, not both",
             )
         }
-        (false, true, _) => return fail("prune.widths", "c2s2 chooses the widths itself"),
-        (false, _, true) => return fail("prune.widths_from", "c2s2 chooses the widths itself"),
+        (false, true, _) => {
+            return fail(
+                "prune.widths",
+                format!("{:?} chooses the widths itself", p.method),
+            )
+        }
+        (false, _, true) => {
+            return fail(
+                "prune.widths_from",
+                format!("{:?} chooses the widths itself", p.method),
+            )
+        }
         _ => {}
     }
     if let Some(w) = &p.widths {

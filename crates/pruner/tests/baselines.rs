@@ -1,0 +1,75 @@
+//! Channel choices of the baselines: L1 norm keeps the largest filters, Network Slimming
+//! applies one global threshold on |gamma|, random is seeded.
+use models::{ModelConfig, ResNetCifarConfig, Shortcut};
+use pruner::*;
+use tch::nn::VarStore;
+use tch::{Device, Tensor};
+
+fn tiny() -> (ModelConfig, VarStore) {
+    let cfg = ModelConfig::ResnetCifar(ResNetCifarConfig {
+        stages: vec![4, 4, 4],
+        blocks_per_stage: 1,
+        inner: vec![4, 4, 4],
+        shortcut: Shortcut::A,
+        num_classes: 10,
+    });
+    let vs = VarStore::new(Device::Cpu);
+    let _n = cfg.build(&vs.root()).unwrap();
+    (cfg, vs)
+}
+
+fn set(vs: &VarStore, name: &str, t: Tensor) {
+    tch::no_grad(|| vs.variables()[name].shallow_clone().copy_(&t));
+}
+
+#[test]
+fn l1_norm_keeps_the_largest_filters() {
+    let (cfg, vs) = tiny();
+    let scale = Tensor::from_slice(&[0.1f32, 3.0, 0.2, 2.0]).view([4, 1, 1, 1]);
+    set(
+        &vs,
+        "layer1.0.conv1.weight",
+        Tensor::ones([4, 4, 3, 3], (tch::Kind::Float, Device::Cpu)) * scale,
+    );
+    let target = cfg.with_width("layer1.0.conv1", 2).unwrap();
+    let masks = l1_norm_masks(&cfg, &vs, &target).unwrap();
+    assert_eq!(masks["layer1.0.conv1"].kept_indices(), vec![1, 3]);
+    assert_eq!(masks["layer2.0.conv1"].kept(), 4);
+}
+
+#[test]
+fn slimming_uses_one_global_threshold() {
+    let (cfg, vs) = tiny();
+    set(
+        &vs,
+        "layer1.0.bn1.weight",
+        Tensor::from_slice(&[0.9f32, 0.01, 0.8, 0.02]),
+    );
+    set(
+        &vs,
+        "layer2.0.bn1.weight",
+        Tensor::from_slice(&[0.03f32, 0.04, 0.05, 0.7]),
+    );
+    set(
+        &vs,
+        "layer3.0.bn1.weight",
+        Tensor::from_slice(&[-0.6f32, 0.5, 0.06, 0.4]),
+    );
+    // Half of 12 channels: the six smallest |gamma| go, across layers.
+    let masks = slimming_masks(&cfg, &vs, 0.5, 1).unwrap();
+    assert_eq!(masks["layer1.0.conv1"].kept_indices(), vec![0, 2]);
+    assert_eq!(masks["layer2.0.conv1"].kept_indices(), vec![3]);
+    assert_eq!(masks["layer3.0.conv1"].kept_indices(), vec![0, 1, 3]);
+    assert_eq!(bn_scale_names(&cfg).unwrap()[1], "layer2.0.bn1.weight");
+}
+
+#[test]
+fn random_masks_are_seeded() {
+    let (cfg, _vs) = tiny();
+    let target = cfg.with_width("layer3.0.conv1", 2).unwrap();
+    let a = random_masks(&cfg, &target, 5).unwrap();
+    assert_eq!(a, random_masks(&cfg, &target, 5).unwrap());
+    assert_eq!(a["layer3.0.conv1"].kept(), 2);
+    let differs = (6..30).any(|s| random_masks(&cfg, &target, s).unwrap() != a);
+    assert!(differs);
+}
