@@ -47,6 +47,17 @@ enum Command {
     Validate { spec: String },
     /// Print parameters and MACs of every architecture at its usual input size.
     Models,
+    /// Rebuild a saved model (`model.json` + `model.safetensors`) and evaluate it on a
+    /// data set's test split.
+    Eval {
+        /// Folder with model.json and model.safetensors (e.g. a run directory).
+        model_dir: PathBuf,
+        /// Data-set root (CIFAR-10: binary release or image folders).
+        #[arg(long, default_value = "data/cifar10")]
+        dataset: PathBuf,
+        #[arg(long, default_value_t = 500)]
+        batch: usize,
+    },
     /// Micro-benchmarks (one JSON line each); scripts/bench_*.sh drive them.
     #[command(subcommand)]
     Bench(BenchCommand),
@@ -127,6 +138,11 @@ fn dispatch(cli: Cli) -> Result<()> {
             print_models();
             Ok(())
         }
+        Some(Command::Eval {
+            model_dir,
+            dataset,
+            batch,
+        }) => eval_model(&model_dir, &dataset, batch),
         Some(Command::Bench(b)) => {
             let v = match b {
                 BenchCommand::TrainStep {
@@ -185,6 +201,37 @@ fn run_spec(spec: &Spec, file: &Path, cli: &Cli) -> Result<()> {
     let out = spec.output.join(&spec.name).join("results.md");
     run::write_atomic(&out, md.as_bytes())?;
     println!("{md}\n(written to {})", out.display());
+    Ok(())
+}
+
+fn eval_model(dir: &Path, dataset: &Path, batch: usize) -> Result<()> {
+    let json = dir.join("model.json");
+    let bytes = std::fs::read(&json).with_context(|| format!("reading {}", json.display()))?;
+    let cfg: ModelConfig = serde_json::from_slice(&bytes)
+        .with_context(|| format!("{} is not a model width configuration", json.display()))?;
+    let device = tch::Device::cuda_if_available();
+    let model = experiments::prune::load_model_dir(dir, &cfg, device)?;
+    let root = experiments::data::resolve_root(dataset);
+    let data = datasets::Cifar10::load(&root, None)
+        .with_context(|| format!("loading --dataset {}", root.display()))?;
+    let r = engine::evaluate(
+        model.net.as_ref(),
+        &data.test,
+        batch,
+        datasets::CIFAR10_NORMALIZATION,
+        device,
+        true,
+    );
+    let cost = cfg.cost(cfg.default_input_hw());
+    println!(
+        "{}: {} test images, top-1 {:.2}%, top-5 {:.2}%, params {}, MACs {}",
+        dir.display(),
+        r.images,
+        r.top1,
+        r.top5,
+        group(cost.params()),
+        group(cost.macs())
+    );
     Ok(())
 }
 
