@@ -58,6 +58,15 @@ enum Command {
         #[arg(long, default_value_t = 500)]
         batch: usize,
     },
+    /// Copy a finished run's records (summary, metrics, resolved spec, widths, weights)
+    /// into a results folder, e.g. results/resnet20_cifar10/pretrained.
+    Publish {
+        run_dir: PathBuf,
+        dest: PathBuf,
+        /// Store the weights in half precision (halves the size of large models).
+        #[arg(long)]
+        half: bool,
+    },
     /// Micro-benchmarks (one JSON line each); scripts/bench_*.sh drive them.
     #[command(subcommand)]
     Bench(BenchCommand),
@@ -143,6 +152,11 @@ fn dispatch(cli: Cli) -> Result<()> {
             dataset,
             batch,
         }) => eval_model(&model_dir, &dataset, batch),
+        Some(Command::Publish {
+            run_dir,
+            dest,
+            half,
+        }) => publish(&run_dir, &dest, half),
         Some(Command::Bench(b)) => {
             let v = match b {
                 BenchCommand::TrainStep {
@@ -201,6 +215,37 @@ fn run_spec(spec: &Spec, file: &Path, cli: &Cli) -> Result<()> {
     let out = spec.output.join(&spec.name).join("results.md");
     run::write_atomic(&out, md.as_bytes())?;
     println!("{md}\n(written to {})", out.display());
+    Ok(())
+}
+
+fn publish(run_dir: &Path, dest: &Path, half: bool) -> Result<()> {
+    let summary = run_dir.join("summary.json");
+    experiments::summary::Summary::read(&summary)
+        .with_context(|| format!("{} is not a finished run", run_dir.display()))?;
+    std::fs::create_dir_all(dest).with_context(|| format!("creating {}", dest.display()))?;
+    for f in [
+        "summary.json",
+        "metrics.csv",
+        "spec.resolved.yaml",
+        "model.json",
+    ] {
+        let src = run_dir.join(f);
+        if src.is_file() {
+            let bytes =
+                std::fs::read(&src).with_context(|| format!("reading {}", src.display()))?;
+            run::write_atomic(&dest.join(f), &bytes)?;
+        }
+    }
+    let json = std::fs::read(run_dir.join("model.json"))?;
+    let cfg: ModelConfig = serde_json::from_slice(&json)?;
+    let model = experiments::prune::load_model_dir(run_dir, &cfg, tch::Device::Cpu)?;
+    let kind = if half {
+        tch::Kind::Half
+    } else {
+        tch::Kind::Float
+    };
+    engine::save_weights(&model.vs, &dest.join("model.safetensors"), kind)?;
+    println!("published {} -> {}", run_dir.display(), dest.display());
     Ok(())
 }
 
