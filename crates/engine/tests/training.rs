@@ -12,6 +12,7 @@ use tch::{Device, Kind, Tensor};
 fn tiny_cfg(width: i64) -> ModelConfig {
     ModelConfig::ResnetCifar(ResNetCifarConfig {
         stages: vec![4, 6, 8],
+        pad_maps: vec![],
         blocks_per_stage: 1,
         inner: vec![width, width, width],
         shortcut: Shortcut::A,

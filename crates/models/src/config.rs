@@ -150,6 +150,39 @@ impl ModelConfig {
         }
     }
 
+    /// The stage-coupled channel groups of residual networks (`layer1`, `layer2`, ...:
+    /// the channels joined by residual adds), empty for plain networks. Pruned only on
+    /// request; by default residual networks prune their blocks' inner channels.
+    pub fn stage_groups(&self) -> Vec<PrunableLayer> {
+        match self {
+            Self::ResnetCifar(c) => c.stage_groups(),
+            Self::Resnet18(c) => c.stage_groups(),
+            Self::Vgg16Cifar(_) | Self::Fcn32s(_) => Vec::new(),
+        }
+    }
+
+    /// The same architecture keeping only channels `kept` (ascending indices) of prunable
+    /// layer or stage group `name`: new widths, and for option-A shortcuts the remapped
+    /// zero-padding.
+    pub fn keep_channels(&self, name: &str, kept: &[i64]) -> Result<ModelConfig, ModelError> {
+        let unknown = || ModelError::Invalid {
+            field: name.to_string(),
+            message: format!(
+                "{} has no prunable layer or group of that name",
+                self.arch_name()
+            ),
+        };
+        let out = match self {
+            Self::ResnetCifar(c) => {
+                Self::ResnetCifar(c.keep_channels(name, kept).ok_or_else(unknown)?)
+            }
+            Self::Resnet18(c) => Self::Resnet18(c.keep_channels(name, kept).ok_or_else(unknown)?),
+            _ => return self.with_width(name, kept.len() as i64),
+        };
+        out.validate()?;
+        Ok(out)
+    }
+
     /// The same architecture with layer `name` (a prunable layer) at `width` channels.
     pub fn with_width(&self, name: &str, width: i64) -> Result<ModelConfig, ModelError> {
         let pos = self

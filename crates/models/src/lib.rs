@@ -18,6 +18,7 @@ mod cost;
 mod error;
 mod fcn;
 mod gates;
+mod residual_groups;
 mod resnet18;
 mod resnet_cifar;
 mod vgg;

@@ -6,6 +6,7 @@ use crate::basic_block::{BasicBlock, BlockWidths, ProjectionKind};
 use crate::blocks::{batch_norm, conv, linear, sub_path};
 use crate::cost::{out_size, ConvShape, CostBuilder};
 use crate::error::{check_len, check_positive};
+use crate::residual_groups::{group_index, stage_groups, BlockSpec};
 use crate::{ChannelGates, ModelCost, ModelError, Network, PrunableLayer};
 
 const BLOCKS_PER_STAGE: usize = 2;
@@ -45,7 +46,7 @@ impl ResNet18Config {
         check_positive("num_classes", &[self.num_classes])
     }
 
-    fn blocks(&self) -> Vec<(String, usize, i64, i64)> {
+    fn blocks(&self) -> Vec<BlockSpec> {
         let mut out = Vec::new();
         let mut cin = self.stages[0];
         for s in 0..4 {
@@ -146,6 +147,22 @@ impl ResNet18Config {
         b.finish()
     }
 
+    /// The stage-coupled groups (`layer1` .. `layer4`).
+    pub(crate) fn stage_groups(&self) -> Vec<PrunableLayer> {
+        stage_groups(&self.blocks(), &self.stages, Some("downsample"))
+    }
+
+    /// Keeps channels `kept` of prunable layer or group `name`.
+    pub(crate) fn keep_channels(&self, name: &str, kept: &[i64]) -> Option<Self> {
+        let mut out = self.clone();
+        if let Some(i) = self.prunable_layers().iter().position(|l| l.name == name) {
+            out.inner[i] = kept.len() as i64;
+        } else {
+            out.stages[group_index(name, 4)?] = kept.len() as i64;
+        }
+        Some(out)
+    }
+
     pub(crate) fn prunable_layers(&self) -> Vec<PrunableLayer> {
         self.blocks()
             .iter()
@@ -175,11 +192,12 @@ pub struct ResNet18 {
 
 impl ModuleT for ResNet18 {
     fn forward_t(&self, xs: &Tensor, train: bool) -> Tensor {
-        let mut x = xs
+        let x = xs
             .apply(&self.stem)
             .apply_t(&self.stem_bn, train)
             .relu()
             .max_pool2d([3, 3], [2, 2], [1, 1], [1, 1], false);
+        let mut x = self.gates.apply("layer1", x);
         for b in &self.blocks {
             x = b.forward(&x, train, &self.gates);
         }

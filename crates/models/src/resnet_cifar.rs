@@ -6,6 +6,7 @@ use crate::basic_block::{BasicBlock, BlockWidths, ProjectionKind};
 use crate::blocks::{batch_norm, conv, linear, sub_path};
 use crate::cost::{ConvShape, CostBuilder};
 use crate::error::{check_len, check_positive};
+use crate::residual_groups::{group_index, stage_groups, BlockSpec};
 use crate::{ChannelGates, ModelCost, ModelError, Network, PrunableLayer};
 
 /// How a CIFAR ResNet block matches shapes when stride or width changes (He et al. 2016).
@@ -31,6 +32,11 @@ pub struct ResNetCifarConfig {
     pub inner: Vec<i64>,
     pub shortcut: Shortcut,
     pub num_classes: i64,
+    /// Option A after stage-coupled pruning: for each stage transition (1->2, 2->3),
+    /// the output channel each input channel is padded into (-1: dropped). Empty: the
+    /// original symmetric zero-padding.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub pad_maps: Vec<Vec<i64>>,
 }
 
 impl Default for ResNetCifarConfig {
@@ -54,7 +60,59 @@ impl ResNetCifarConfig {
             inner,
             shortcut,
             num_classes: 10,
+            pad_maps: Vec::new(),
         }
+    }
+
+    /// The channel map of option-A transition `t` (stage t -> t + 1).
+    fn pad_map(&self, t: usize) -> Vec<i64> {
+        match self.pad_maps.get(t) {
+            Some(m) => m.clone(),
+            None => {
+                let lo = (self.stages[t + 1] - self.stages[t]) / 2;
+                (0..self.stages[t]).map(|j| j + lo).collect()
+            }
+        }
+    }
+
+    /// The stage-coupled groups (`layer1` .. `layer3`).
+    pub(crate) fn stage_groups(&self) -> Vec<PrunableLayer> {
+        let proj = match self.shortcut {
+            Shortcut::A => None,
+            Shortcut::B => Some("shortcut"),
+        };
+        stage_groups(&self.blocks(), &self.stages, proj)
+    }
+
+    /// Keeps channels `kept` (ascending) of prunable layer or group `name`.
+    pub(crate) fn keep_channels(&self, name: &str, kept: &[i64]) -> Option<Self> {
+        let mut out = self.clone();
+        if let Some(i) = self.prunable_layers().iter().position(|l| l.name == name) {
+            out.inner[i] = kept.len() as i64;
+            return Some(out);
+        }
+        let t = group_index(name, 3)?;
+        if self.shortcut == Shortcut::A {
+            let mut maps: Vec<Vec<i64>> = (0..2).map(|k| self.pad_map(k)).collect();
+            if t < 2 {
+                maps[t] = kept.iter().map(|&j| maps[t][j as usize]).collect();
+            }
+            if t > 0 {
+                maps[t - 1] = maps[t - 1]
+                    .iter()
+                    .map(|&o| {
+                        if o < 0 {
+                            -1
+                        } else {
+                            kept.iter().position(|&k| k == o).map_or(-1, |p| p as i64)
+                        }
+                    })
+                    .collect();
+            }
+            out.pad_maps = maps;
+        }
+        out.stages[t] = kept.len() as i64;
+        Some(out)
     }
 
     pub fn validate(&self) -> Result<(), ModelError> {
@@ -69,7 +127,29 @@ impl ResNetCifarConfig {
         check_len("inner", &self.inner, 3 * self.blocks_per_stage)?;
         check_positive("inner", &self.inner)?;
         check_positive("num_classes", &[self.num_classes])?;
-        if self.shortcut == Shortcut::A {
+        if !self.pad_maps.is_empty() {
+            check_len("pad_maps", &self.pad_maps, 2)?;
+            for t in 0..2 {
+                check_len(
+                    &format!("pad_maps[{t}]"),
+                    &self.pad_maps[t],
+                    self.stages[t] as usize,
+                )?;
+                let mut seen = std::collections::HashSet::new();
+                for &o in &self.pad_maps[t] {
+                    if o >= self.stages[t + 1] || o < -1 || (o >= 0 && !seen.insert(o)) {
+                        return Err(ModelError::Invalid {
+                            field: format!("pad_maps[{t}]"),
+                            message: format!(
+                                "entry {o} is not a distinct channel of stage {} (width {})",
+                                t + 2,
+                                self.stages[t + 1]
+                            ),
+                        });
+                    }
+                }
+            }
+        } else if self.shortcut == Shortcut::A {
             for s in 1..3 {
                 if self.stages[s] < self.stages[s - 1] {
                     return Err(ModelError::Invalid {
@@ -83,7 +163,7 @@ impl ResNetCifarConfig {
     }
 
     /// (name prefix, stage index, input width, stride) of every block.
-    fn blocks(&self) -> Vec<(String, usize, i64, i64)> {
+    fn blocks(&self) -> Vec<BlockSpec> {
         let mut out = Vec::new();
         let mut cin = self.stages[0];
         for s in 0..3 {
@@ -106,8 +186,10 @@ impl ResNetCifarConfig {
             .map(|(i, (name, s, cin, stride))| {
                 let q = sub_path(p, &name);
                 let (mid, cout) = (self.inner[i], self.stages[s]);
+                let map =
+                    (s > 0 && !self.pad_maps.is_empty()).then(|| self.pad_maps[s - 1].clone());
                 let kind = match self.shortcut {
-                    Shortcut::A => ProjectionKind::ZeroPad,
+                    Shortcut::A => ProjectionKind::ZeroPad(map),
                     Shortcut::B => ProjectionKind::Conv("shortcut"),
                 };
                 BasicBlock::new(
@@ -222,7 +304,8 @@ pub struct ResNetCifar {
 
 impl ModuleT for ResNetCifar {
     fn forward_t(&self, xs: &Tensor, train: bool) -> Tensor {
-        let mut x = xs.apply(&self.stem).apply_t(&self.stem_bn, train).relu();
+        let x = xs.apply(&self.stem).apply_t(&self.stem_bn, train).relu();
+        let mut x = self.gates.apply("layer1", x);
         for b in &self.blocks {
             x = b.forward(&x, train, &self.gates);
         }

@@ -29,6 +29,17 @@ impl CostModel {
     /// Measures each channel's cost exactly, as the difference of the network's counts
     /// with one channel fewer in that layer, at input size `hw`.
     pub fn new(cfg: &ModelConfig, hw: (i64, i64), metric: CostMetric) -> Self {
+        Self::with_groups(cfg, hw, metric, false)
+    }
+
+    /// Like [`CostModel::new`], also costing the stage-coupled residual groups when
+    /// `groups` is set (one channel of a group spans every tensor of its stream).
+    pub fn with_groups(
+        cfg: &ModelConfig,
+        hw: (i64, i64),
+        metric: CostMetric,
+        groups: bool,
+    ) -> Self {
         let total = |c: &ModelConfig| {
             let cost = c.cost(hw);
             match metric {
@@ -38,11 +49,16 @@ impl CostModel {
         };
         let base = total(cfg);
         let mut channel_cost = BTreeMap::new();
-        for l in cfg.prunable_layers() {
-            let saved = match cfg.with_width(&l.name, l.channels - 1) {
-                Ok(smaller) => base - total(&smaller),
+        let mut layers = cfg.prunable_layers();
+        if groups {
+            layers.extend(cfg.stage_groups());
+        }
+        for l in layers {
+            let first: Vec<i64> = (0..l.channels - 1).collect();
+            let saved = match cfg.keep_channels(&l.name, &first) {
+                Ok(smaller) if l.channels > 1 => base - total(&smaller),
                 // A one-channel layer cannot lose a channel; its cost still counts.
-                Err(_) => match cfg.with_width(&l.name, l.channels + 1) {
+                _ => match cfg.with_width(&l.name, l.channels + 1) {
                     Ok(bigger) => total(&bigger) - base,
                     Err(_) => 0.0,
                 },

@@ -18,7 +18,7 @@ pub struct PrunedModel {
 
 /// Checks `masks` against `cfg`'s prunable layers.
 fn check_masks(cfg: &ModelConfig, masks: &MaskSet) -> Result<(), PruneError> {
-    let layers = cfg.prunable_layers();
+    let layers = all_prunable(cfg);
     for (name, m) in masks {
         let l = layers
             .iter()
@@ -40,6 +40,13 @@ fn check_masks(cfg: &ModelConfig, masks: &MaskSet) -> Result<(), PruneError> {
     Ok(())
 }
 
+/// Prunable layers and stage-coupled groups.
+fn all_prunable(cfg: &ModelConfig) -> Vec<models::PrunableLayer> {
+    let mut v = cfg.prunable_layers();
+    v.extend(cfg.stage_groups());
+    v
+}
+
 /// Sets each mask as the binary gate of its layer: the masked network, which computes
 /// what the pruned one will.
 pub fn apply_masks_as_gates(net: &dyn Network, masks: &MaskSet, device: tch::Device) {
@@ -49,7 +56,8 @@ pub fn apply_masks_as_gates(net: &dyn Network, masks: &MaskSet, device: tch::Dev
 }
 
 /// Builds the network with the masked channels removed and copies the kept weights.
-/// Layers without a mask keep all their channels.
+/// Masks may name prunable layers and stage-coupled groups ([`ModelConfig::stage_groups`]);
+/// layers without a mask keep all their channels.
 pub fn remove_channels(
     cfg: &ModelConfig,
     vs: &VarStore,
@@ -59,11 +67,11 @@ pub fn remove_channels(
     let mut new_cfg = cfg.clone();
     // Tensor name -> (axis, kept indices) for every sliced axis.
     let mut slices: BTreeMap<String, Vec<(i64, Tensor)>> = BTreeMap::new();
-    for layer in cfg.prunable_layers() {
+    for layer in all_prunable(cfg) {
         let Some(mask) = masks.get(&layer.name) else {
             continue;
         };
-        new_cfg = new_cfg.with_width(&layer.name, mask.kept() as i64)?;
+        new_cfg = new_cfg.keep_channels(&layer.name, &mask.kept_indices())?;
         let idx = Tensor::from_slice(&mask.kept_indices()).to_device(vs.device());
         for axis in layer.producers.iter().chain(&layer.consumers) {
             slices

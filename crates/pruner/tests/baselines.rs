@@ -8,6 +8,7 @@ use tch::{Device, Tensor};
 fn tiny() -> (ModelConfig, VarStore) {
     let cfg = ModelConfig::ResnetCifar(ResNetCifarConfig {
         stages: vec![4, 4, 4],
+        pad_maps: vec![],
         blocks_per_stage: 1,
         inner: vec![4, 4, 4],
         shortcut: Shortcut::A,

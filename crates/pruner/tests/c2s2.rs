@@ -50,6 +50,7 @@ fn trained_tiny(train: &ImageSet) -> PrunedModel {
     tch::manual_seed(0);
     let cfg = ModelConfig::ResnetCifar(ResNetCifarConfig {
         stages: vec![8, 8, 8],
+        pad_maps: vec![],
         blocks_per_stage: 1,
         inner: vec![8, 8, 8],
         shortcut: Shortcut::A,
@@ -152,4 +153,28 @@ fn guard_rejects_excessive_pruning_and_halves_lambda() {
     // Every attempt was rejected: the layer stays unpruned.
     assert_eq!(pruned.config, before);
     assert_eq!(g.layers[0].kept, 8);
+}
+
+#[test]
+fn residual_groups_are_pruned_on_request() {
+    tch::set_num_threads(1);
+    let (train, val) = (colours(320, 5), colours(100, 6));
+    let model = trained_tiny(&train);
+    let c = C2s2Config {
+        residual_groups: true,
+        ..quick(50.0, 100.0)
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let (pruned, report) = run_c2s2(model, &c, &ctx(&train, &val), dir.path()).unwrap();
+    // Three inner layers, then the three stage groups.
+    assert_eq!(report.groups.len(), 6);
+    assert_eq!(report.groups[3].layers[0].layer, "layer1");
+    for g in pruned.config.stage_groups() {
+        assert_eq!(g.channels, 1, "{}", g.name);
+    }
+    let x = tch::Tensor::randn([2, 3, 32, 32], (tch::Kind::Float, Device::Cpu));
+    assert_eq!(
+        tch::no_grad(|| pruned.net.forward_t(&x, false)).size(),
+        [2, 10]
+    );
 }

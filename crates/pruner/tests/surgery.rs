@@ -20,9 +20,13 @@ impl Lcg {
     }
 }
 
-fn random_masks(cfg: &ModelConfig, seed: u64) -> MaskSet {
+fn random_masks(cfg: &ModelConfig, seed: u64, groups: bool) -> MaskSet {
     let mut rng = Lcg(seed);
-    cfg.prunable_layers()
+    let mut layers = cfg.prunable_layers();
+    if groups {
+        layers.extend(cfg.stage_groups());
+    }
+    layers
         .into_iter()
         .map(|l| {
             let n = l.channels as usize;
@@ -53,7 +57,8 @@ fn randomize(vs: &VarStore) {
 /// Expected trainable parameters after pruning, computed from the masks alone: every
 /// sliced axis of every trainable tensor shrinks by kept / total.
 fn params_from_masks(cfg: &ModelConfig, vs: &VarStore, masks: &MaskSet) -> u64 {
-    let layers = cfg.prunable_layers();
+    let mut layers = cfg.prunable_layers();
+    layers.extend(cfg.stage_groups());
     let mut total = 0u64;
     for (name, t) in vs.variables() {
         if !t.requires_grad() {
@@ -76,11 +81,15 @@ fn params_from_masks(cfg: &ModelConfig, vs: &VarStore, masks: &MaskSet) -> u64 {
 }
 
 fn check(cfg: ModelConfig, input: [i64; 4], seed: u64) {
+    check_with(cfg, input, seed, false);
+}
+
+fn check_with(cfg: ModelConfig, input: [i64; 4], seed: u64, groups: bool) {
     tch::manual_seed(seed as i64);
     let vs = VarStore::new(Device::Cpu);
     let net = cfg.build(&vs.root()).unwrap();
     randomize(&vs);
-    let masks = random_masks(&cfg, seed);
+    let masks = random_masks(&cfg, seed, groups);
     let x = Tensor::randn(input, (Kind::Float, Device::Cpu));
 
     apply_masks_as_gates(net.as_ref(), &masks, Device::Cpu);
@@ -95,7 +104,16 @@ fn check(cfg: ModelConfig, input: [i64; 4], seed: u64) {
     );
 
     // Widths and counters.
-    for l in pruned.config.prunable_layers() {
+    for l in pruned
+        .config
+        .prunable_layers()
+        .into_iter()
+        .chain(if groups {
+            pruned.config.stage_groups()
+        } else {
+            vec![]
+        })
+    {
         assert_eq!(l.channels as usize, masks[&l.name].kept(), "{}", l.name);
     }
     let hw = (input[2], input[3]);
@@ -147,6 +165,50 @@ fn resnet20_surgery() {
         [4, 3, 32, 32],
         3,
     );
+}
+
+#[test]
+fn stage_coupled_groups_surgery() {
+    // Residual streams pruned together with the inner channels, option A (remapped
+    // zero-padding) and B (projections), and ResNet-18.
+    check_with(
+        ModelConfig::ResnetCifar(ResNetCifarConfig::resnet(20, Shortcut::A)),
+        [4, 3, 32, 32],
+        6,
+        true,
+    );
+    check_with(
+        ModelConfig::ResnetCifar(ResNetCifarConfig::resnet(20, Shortcut::B)),
+        [4, 3, 32, 32],
+        7,
+        true,
+    );
+    let cfg = ResNet18Config {
+        stages: vec![8, 12, 16, 20],
+        inner: vec![8, 8, 12, 12, 16, 16, 20, 20],
+        num_classes: 7,
+    };
+    check_with(ModelConfig::Resnet18(cfg), [2, 3, 64, 64], 8, true);
+}
+
+#[test]
+fn option_a_groups_prune_twice() {
+    // Pruning the stages of an already stage-pruned option-A network composes the maps.
+    let cfg = ModelConfig::ResnetCifar(ResNetCifarConfig::resnet(20, Shortcut::A));
+    tch::manual_seed(9);
+    let vs = VarStore::new(Device::Cpu);
+    let net = cfg.build(&vs.root()).unwrap();
+    randomize(&vs);
+    let m1 = random_masks(&cfg, 10, true);
+    let p1 = remove_channels(&cfg, &vs, &m1).unwrap();
+    let m2 = random_masks(&p1.config, 11, true);
+    let p2 = remove_channels(&p1.config, &p1.vs, &m2).unwrap();
+    let x = Tensor::randn([2, 3, 32, 32], (Kind::Float, Device::Cpu));
+    apply_masks_as_gates(net.as_ref(), &m1, Device::Cpu);
+    apply_masks_as_gates(p1.net.as_ref(), &m2, Device::Cpu);
+    let a = tch::no_grad(|| p1.net.forward_t(&x, false));
+    let b = tch::no_grad(|| p2.net.forward_t(&x, false));
+    assert!((a - b).abs().max().double_value(&[]) < 1e-4);
 }
 
 #[test]

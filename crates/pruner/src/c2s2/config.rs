@@ -156,6 +156,10 @@ pub struct C2s2Config {
     /// Round kept channels up to a multiple of this (8 often runs faster).
     #[serde(default = "d_round")]
     pub round_to: usize,
+    /// Also prune the stage-coupled residual groups of ResNets (`layer1`, `layer2`, ...:
+    /// the channels joined by residual adds), after the blocks' inner channels.
+    #[serde(default)]
+    pub residual_groups: bool,
     /// Only these prunable layers (default: all).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub layers: Option<Vec<String>>,

@@ -62,11 +62,18 @@ struct State {
     report: C2s2Report,
 }
 
+/// The prunable layers (and, on request, stage-coupled groups) of a network.
+fn plan_layers(cfg: &models::ModelConfig, c: &C2s2Config) -> Vec<models::PrunableLayer> {
+    let mut v = cfg.prunable_layers();
+    if c.residual_groups {
+        v.extend(cfg.stage_groups());
+    }
+    v
+}
+
 /// The layer groups in pruning order.
 fn groups(model: &PrunedModel, cfg: &C2s2Config) -> Result<Vec<Vec<String>>, PruneError> {
-    let all: Vec<String> = model
-        .config
-        .prunable_layers()
+    let all: Vec<String> = plan_layers(&model.config, cfg)
         .into_iter()
         .map(|l| l.name)
         .collect();
@@ -85,12 +92,10 @@ fn groups(model: &PrunedModel, cfg: &C2s2Config) -> Result<Vec<Vec<String>>, Pru
         LayerOrder::Network => {}
         LayerOrder::Reverse => names.reverse(),
         LayerOrder::MostCostlyFirst => {
-            let costs = CostModel::new(
-                &model.config,
-                model.config.default_input_hw(),
-                cfg.cost_metric,
-            )
-            .channel_cost;
+            let hw = model.config.default_input_hw();
+            let costs =
+                CostModel::with_groups(&model.config, hw, cfg.cost_metric, cfg.residual_groups)
+                    .channel_cost;
             names.sort_by(|a, b| costs[b].total_cmp(&costs[a]));
         }
     }
@@ -183,19 +188,16 @@ pub fn run_c2s2(
             GuardReference::Current => ctx.val_top1(model.net.as_ref()),
             GuardReference::Original => report.original_val_top1,
         };
-        let shares = CostModel::new(
-            &model.config,
-            model.config.default_input_hw(),
-            cfg.cost_metric,
-        )
-        .shares();
+        let hw = model.config.default_input_hw();
+        let shares =
+            CostModel::with_groups(&model.config, hw, cfg.cost_metric, cfg.residual_groups)
+                .shares();
+        let current = plan_layers(&model.config, cfg);
         let widths: Vec<usize> = group
             .iter()
             .map(|n| {
-                model
-                    .config
-                    .prunable_layers()
-                    .into_iter()
+                current
+                    .iter()
                     .find(|l| &l.name == n)
                     .map_or(0, |l| l.channels as usize)
             })
