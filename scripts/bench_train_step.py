@@ -66,6 +66,7 @@ def main():
     ap.add_argument("--iters", type=int, default=20)
     ap.add_argument("--warmup", type=int, default=5)
     ap.add_argument("--nchw", action="store_true")
+    ap.add_argument("--bf16", action="store_true", help="bfloat16 autocast forward")
     a = ap.parse_args()
     torch.manual_seed(0)
     model = ResNet20() if a.model == "resnet20" else vgg16()
@@ -77,7 +78,9 @@ def main():
     times = []
     for i in range(a.warmup + a.iters):
         t = time.perf_counter()
-        loss = F.cross_entropy(model(x), y)
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=a.bf16):
+            logits = model(x)
+        loss = F.cross_entropy(logits.float(), y)
         opt.zero_grad()
         loss.backward()
         opt.step()
@@ -85,7 +88,7 @@ def main():
         if i >= a.warmup:
             times.append(time.perf_counter() - t)
     step = sorted(times)[len(times) // 2]
-    print(json.dumps({"impl": "pytorch-eager", "model": a.model, "batch": a.batch, "channels_last": not a.nchw,
+    print(json.dumps({"impl": "pytorch-eager", "model": a.model, "batch": a.batch, "channels_last": not a.nchw, "precision": "bf16" if a.bf16 else "fp32",
                       "threads": torch.get_num_threads(), "step_ms": step * 1e3, "images_per_s": a.batch / step,
                       "torch": torch.__version__}))
 

@@ -16,7 +16,7 @@ raw="$(mktemp)"
 for r in $(seq "$rounds"); do
   for m in resnet20 vgg16; do
     iters=30; [ "$m" = vgg16 ] && iters=8
-    for layout in "" "--nchw"; do
+    for layout in "" "--nchw" "--bf16"; do
       $BIN bench train-step --model "$m" --iters "$iters" $layout >> "$raw"
       $PY scripts/bench_train_step.py --model "$m" --iters "$iters" $layout 2>/dev/null >> "$raw"
     done
@@ -28,16 +28,16 @@ raw, out = sys.argv[1], sys.argv[2]
 rows = [json.loads(l) for l in open(raw) if l.strip()]
 cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), platform.processor())
 torch_v = next((r["torch"] for r in rows if "torch" in r), "?")
-keys = sorted({(r["model"], r["channels_last"]) for r in rows})
+keys = sorted({(r["model"], r["channels_last"], r.get("precision", "fp32")) for r in rows})
 lines = ["model,layout,impl,threads,rounds,step_ms_median,images_per_s"]
 md = [f"# Training step, batch 128 (CPU: {cpu}, {os.cpu_count()} cores, torch {torch_v})", "",
       "Median step time (forward + backward + SGD update) over the rounds; each round is the median of 30 (ResNet-20) or 8 (VGG-16) steps after 5 warm-up steps. Same machine, same run, alternating.", "",
       "| model | layout | this project (ms) | PyTorch eager (ms) | project / PyTorch | project img/s |", "|---|---|---|---|---|---|"]
-for model, cl in keys:
-    layout = "channels-last" if cl else "NCHW"
+for model, cl, prec in keys:
+    layout = ("channels-last" if cl else "NCHW") + (" bf16 autocast" if prec == "bf16" else "")
     res = {}
     for impl in ["rust-tch", "pytorch-eager"]:
-        sel = [r for r in rows if r["model"] == model and r["channels_last"] == cl and r["impl"] == impl]
+        sel = [r for r in rows if r["model"] == model and r["channels_last"] == cl and r.get("precision", "fp32") == prec and r["impl"] == impl]
         ms = statistics.median(r["step_ms"] for r in sel)
         res[impl] = ms
         lines.append(f"{model},{layout},{impl},{sel[0]['threads']},{len(sel)},{ms:.2f},{128e3/ms:.1f}")

@@ -19,6 +19,6 @@ if ! have_torch; then
   "$VENV/bin/pip" install --quiet --disable-pip-version-check "torch==$TORCH_VERSION"
 fi
 
-TORCH_DIR="$("$VENV/bin/python" -c 'import torch,os; print(os.path.dirname(torch.__file__))')"
+TORCH_DIR="$("$VENV/bin/python" -c "import torch,os; print(os.path.dirname(torch.__file__))" 2>/dev/null)"
 ln -sfn "$TORCH_DIR" "$ROOT/.libtorch"
 echo "bootstrap-libtorch: libtorch at $ROOT/.libtorch -> $TORCH_DIR" >&2

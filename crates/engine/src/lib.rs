@@ -2,6 +2,7 @@
 //! schedules, train / eval loops with top-1 and top-5 accuracy, resumable checkpoints
 //! (safetensors, written atomically), per-epoch metrics and a progress bar.
 
+mod autocast;
 mod checkpoint;
 mod error;
 mod eval;
@@ -13,6 +14,7 @@ mod schedule;
 mod steps;
 mod train;
 
+pub use autocast::{Autocast, Precision};
 pub use checkpoint::{load_weights, save_weights, Checkpoint};
 pub use error::EngineError;
 pub use eval::{evaluate, EvalResult};

@@ -29,6 +29,8 @@ pub struct TrainConfig {
     pub eval_batch_size: usize,
     pub channels_last: bool,
     pub device: Device,
+    /// Arithmetic precision of the training forward pass (autocast).
+    pub precision: crate::Precision,
     /// Prefix of the progress bar and log lines.
     pub label: String,
     /// Stop (as if killed) after this many epochs in this call; the run resumes later.
@@ -193,7 +195,12 @@ fn train_epoch(
         } else {
             b.images
         };
-        let logits = net.forward_t(&x, true);
+        let logits = {
+            let _amp = crate::Autocast::new(cfg.precision, cfg.device);
+            net.forward_t(&x, true)
+        };
+        // The loss in float32 whatever the forward precision.
+        let logits = logits.to_kind(Kind::Float);
         let loss = logits.cross_entropy_for_logits(&b.labels);
         sgd.zero_grad();
         loss.backward();

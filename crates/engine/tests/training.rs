@@ -61,6 +61,7 @@ fn config(epochs: usize, stop: Option<usize>) -> TrainConfig {
         eval_batch_size: 32,
         channels_last: false,
         device: Device::Cpu,
+        precision: Precision::Fp32,
         label: "test".into(),
         stop_after_epochs: stop,
         l1_subgradient: None,
@@ -147,7 +148,8 @@ fn checkpoint_of_other_widths_is_refused_by_name() {
     assert!(
         e.contains("w.safetensors")
             && e.contains("does not fit")
-            && e.contains("the model expects [3]"),
+            && e.contains("has shape")
+            && e.contains("the model expects"),
         "{e}"
     );
     // The same widths load, also from a half-precision file.
@@ -202,4 +204,21 @@ fn evaluation_counts_top1_and_top5() {
     );
     assert_eq!(r.images, 20);
     assert!(r.top5 >= r.top1 && (0.0..=100.0).contains(&r.top5));
+}
+
+#[test]
+fn bf16_autocast_runs_convolutions_in_bfloat16_and_ends_with_its_region() {
+    let x = Tensor::randn([2, 3, 8, 8], (Kind::Float, Device::Cpu));
+    let w = Tensor::randn([4, 3, 3, 3], (Kind::Float, Device::Cpu));
+    let conv = |x: &Tensor| x.conv2d(&w, None::<Tensor>, [1, 1], [1, 1], [1, 1], 1);
+    {
+        let _amp = Autocast::new(Precision::Bf16, Device::Cpu);
+        assert!(Autocast::is_enabled(Device::Cpu));
+        let y = conv(&x);
+        assert_eq!(y.kind(), Kind::BFloat16);
+    }
+    assert!(!Autocast::is_enabled(Device::Cpu));
+    assert_eq!(conv(&x).kind(), Kind::Float);
+    let _fp32 = Autocast::new(Precision::Fp32, Device::Cpu);
+    assert!(!Autocast::is_enabled(Device::Cpu));
 }

@@ -34,6 +34,7 @@ pub fn train_step(
     iters: usize,
     warmup: usize,
     channels_last: bool,
+    bf16: bool,
 ) -> Result<serde_json::Value> {
     let cfg = bench_model(model)?;
     tch::manual_seed(0);
@@ -71,7 +72,16 @@ pub fn train_step(
     let mut times = Vec::new();
     for i in 0..warmup + iters {
         let t = Instant::now();
-        let loss = net.forward_t(&x, true).cross_entropy_for_logits(&y);
+        let precision = if bf16 {
+            engine::Precision::Bf16
+        } else {
+            engine::Precision::Fp32
+        };
+        let logits = {
+            let _amp = engine::Autocast::new(precision, Device::Cpu);
+            net.forward_t(&x, true)
+        };
+        let loss = logits.to_kind(Kind::Float).cross_entropy_for_logits(&y);
         sgd.zero_grad();
         loss.backward();
         sgd.step(0.01);
@@ -82,7 +92,7 @@ pub fn train_step(
     }
     let step = median(&mut times);
     Ok(
-        json!({"impl": "rust-tch", "model": model, "batch": batch, "channels_last": channels_last,
+        json!({"impl": "rust-tch", "model": model, "batch": batch, "channels_last": channels_last, "precision": if bf16 { "bf16" } else { "fp32" },
               "threads": tch::get_num_threads(), "step_ms": step * 1e3, "images_per_s": batch as f64 / step}),
     )
 }

@@ -88,6 +88,9 @@ enum BenchCommand {
         /// Keep NCHW instead of channels-last.
         #[arg(long)]
         nchw: bool,
+        /// bfloat16 autocast forward.
+        #[arg(long)]
+        bf16: bool,
     },
     /// C2S2 phase-1 selection step vs training step, masked vs plain forward.
     SelectionStep {
@@ -165,7 +168,8 @@ fn dispatch(cli: Cli) -> Result<()> {
                     iters,
                     warmup,
                     nchw,
-                } => experiments::bench::train_step(&model, batch, iters, warmup, !nchw)?,
+                    bf16,
+                } => experiments::bench::train_step(&model, batch, iters, warmup, !nchw, bf16)?,
                 BenchCommand::SelectionStep {
                     model,
                     batch,

@@ -141,6 +141,11 @@ pub(crate) fn train_config(spec: &Spec, seed: u64, device: Device) -> TrainConfi
         eval_batch_size: t.eval_batch_size,
         channels_last: t.channels_last,
         device,
+        precision: match t.precision {
+            crate::spec::Precision::Fp32 => engine::Precision::Fp32,
+            // fp16 is refused by validation (it needs loss scaling).
+            crate::spec::Precision::Bf16 | crate::spec::Precision::Fp16 => engine::Precision::Bf16,
+        },
         label: format!("{} seed {seed}", spec.name),
         stop_after_epochs: None,
         l1_subgradient: None,

@@ -146,9 +146,9 @@ const CASES: &[(&str, &str, &str, &str, &str)] = &[
     (
         "unimplemented precision",
         "  epochs: 10\n",
-        "  epochs: 10\n  precision: bf16\n",
+        "  epochs: 10\n  precision: fp16\n",
         "train.precision",
-        "only fp32",
+        "loss scaling",
     ),
     (
         "warm-up longer than training",

@@ -198,7 +198,8 @@ fn default_gamma() -> f64 {
     0.1
 }
 
-/// Arithmetic precision of training.
+/// Arithmetic precision of training: `bf16` runs the forward pass under libtorch's
+/// autocast (float32 master weights); `fp16` is refused (it needs loss scaling).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "snake_case")]
 pub enum Precision {

@@ -228,10 +228,10 @@ fn train(t: &TrainSpec) -> Check {
             format!("must be in [0, epochs), found {}", l.warmup_epochs),
         );
     }
-    if t.precision != Precision::Fp32 {
+    if t.precision == Precision::Fp16 {
         return fail(
             "train.precision",
-            "only fp32 is implemented so far (bf16/fp16 mixed precision is planned, see README)",
+            "fp16 needs loss scaling, which is not implemented; use bf16 (autocast) or fp32",
         );
     }
     Ok(())
