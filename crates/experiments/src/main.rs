@@ -67,6 +67,28 @@ enum Command {
         #[arg(long)]
         half: bool,
     },
+    /// Forward latency of saved models (e.g. an unpruned and pruned run directories):
+    /// warm-up, repeats, median and inter-quartile range at each batch size.
+    BenchLatency {
+        /// Model folders (model.json + model.safetensors).
+        #[arg(required = true)]
+        model_dirs: Vec<PathBuf>,
+        #[arg(long, value_delimiter = ',', default_value = "1,128")]
+        batches: Vec<i64>,
+        #[arg(long, default_value_t = 30)]
+        repeats: usize,
+        #[arg(long, default_value_t = 5)]
+        warmup: usize,
+        /// cpu, cuda or auto.
+        #[arg(long, default_value = "cpu")]
+        device: String,
+        /// Keep NCHW instead of channels-last.
+        #[arg(long)]
+        nchw: bool,
+        /// Also write the rows to this CSV file.
+        #[arg(long)]
+        csv: Option<PathBuf>,
+    },
     /// Micro-benchmarks (one JSON line each); scripts/bench_*.sh drive them.
     #[command(subcommand)]
     Bench(BenchCommand),
@@ -160,6 +182,48 @@ fn dispatch(cli: Cli) -> Result<()> {
             dest,
             half,
         }) => publish(&run_dir, &dest, half),
+        Some(Command::BenchLatency {
+            model_dirs,
+            batches,
+            repeats,
+            warmup,
+            device,
+            nchw,
+            csv,
+        }) => {
+            let device = match device.as_str() {
+                "cpu" => tch::Device::Cpu,
+                "cuda" => tch::Device::Cuda(0),
+                "auto" => tch::Device::cuda_if_available(),
+                other => anyhow::bail!("--device {other}: expected cpu, cuda or auto"),
+            };
+            anyhow::ensure!(repeats >= 1, "--repeats must be at least 1");
+            let rows = experiments::latency::measure(
+                &model_dirs,
+                &batches,
+                repeats,
+                warmup,
+                device,
+                !nchw,
+            )?;
+            println!("| model | batch | median ms | IQR ms | MACs | threads |\n|---|---|---|---|---|---|");
+            for r in &rows {
+                println!(
+                    "| {} | {} | {:.2} | {:.2}-{:.2} | {} | {} |",
+                    r.model_dir,
+                    r.batch,
+                    r.median_ms,
+                    r.p25_ms,
+                    r.p75_ms,
+                    group(r.macs),
+                    r.threads
+                );
+            }
+            if let Some(p) = csv {
+                experiments::latency::write_csv(&p, &rows)?;
+            }
+            Ok(())
+        }
         Some(Command::Bench(b)) => {
             let v = match b {
                 BenchCommand::TrainStep {

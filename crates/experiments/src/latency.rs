@@ -1,0 +1,121 @@
+//! `experiments bench-latency`: forward latency of saved models (unpruned and pruned),
+//! measured the same way for each: warm-up, then repeated timed forward passes in eval
+//! mode without autograd; median and inter-quartile range, at batch 1 and 128.
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+use models::ModelConfig;
+use serde::Serialize;
+use tch::{Device, Kind, Tensor};
+
+use crate::prune::load_model_dir;
+
+/// One latency measurement.
+#[derive(Debug, Clone, Serialize)]
+pub struct Latency {
+    pub model_dir: String,
+    pub arch: String,
+    pub params: u64,
+    pub macs: u64,
+    pub batch: i64,
+    pub device: String,
+    pub threads: i32,
+    pub channels_last: bool,
+    pub repeats: usize,
+    /// Milliseconds per forward pass of the whole batch.
+    pub median_ms: f64,
+    pub p25_ms: f64,
+    pub p75_ms: f64,
+}
+
+fn quantile(sorted: &[f64], q: f64) -> f64 {
+    let pos = q * (sorted.len() - 1) as f64;
+    let (lo, hi) = (pos.floor() as usize, pos.ceil() as usize);
+    sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo as f64)
+}
+
+/// Measures every model folder at every batch size; models are interleaved repeat by
+/// repeat, so a change of machine load hits all of them alike.
+pub fn measure(
+    dirs: &[PathBuf],
+    batches: &[i64],
+    repeats: usize,
+    warmup: usize,
+    device: Device,
+    channels_last: bool,
+) -> Result<Vec<Latency>> {
+    let mut models = Vec::new();
+    for d in dirs {
+        let json = d.join("model.json");
+        let cfg: ModelConfig = serde_json::from_slice(
+            &std::fs::read(&json).with_context(|| format!("reading {}", json.display()))?,
+        )
+        .with_context(|| format!("{} is not a model width configuration", json.display()))?;
+        let m = load_model_dir(d, &cfg, device)?;
+        if channels_last {
+            engine::vars_to_channels_last(&m.vs);
+        }
+        models.push((d.clone(), cfg, m));
+    }
+    let mut out = Vec::new();
+    for &batch in batches {
+        let mut times: Vec<Vec<f64>> = vec![Vec::new(); models.len()];
+        let inputs: Vec<Tensor> = models
+            .iter()
+            .map(|(_, cfg, _)| {
+                let (h, w) = cfg.default_input_hw();
+                let x = Tensor::randn([batch, 3, h, w], (Kind::Float, device));
+                if channels_last {
+                    engine::to_channels_last(&x)
+                } else {
+                    x
+                }
+            })
+            .collect();
+        tch::no_grad(|| {
+            for r in 0..warmup + repeats {
+                for (i, (_, _, m)) in models.iter().enumerate() {
+                    let t = Instant::now();
+                    let y = m.net.forward_t(&inputs[i], false);
+                    if device != Device::Cpu {
+                        tch::Cuda::synchronize(0);
+                    }
+                    let _ = y.size();
+                    if r >= warmup {
+                        times[i].push(t.elapsed().as_secs_f64() * 1e3);
+                    }
+                }
+            }
+        });
+        for ((d, cfg, _), mut t) in models.iter().zip(times) {
+            t.sort_by(|a, b| a.total_cmp(b));
+            let cost = cfg.cost(cfg.default_input_hw());
+            out.push(Latency {
+                model_dir: d.display().to_string(),
+                arch: cfg.arch_name().to_string(),
+                params: cost.params(),
+                macs: cost.macs(),
+                batch,
+                device: format!("{device:?}"),
+                threads: tch::get_num_threads(),
+                channels_last,
+                repeats,
+                median_ms: quantile(&t, 0.5),
+                p25_ms: quantile(&t, 0.25),
+                p75_ms: quantile(&t, 0.75),
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// Writes measurements as CSV (atomically).
+pub fn write_csv(path: &Path, rows: &[Latency]) -> Result<()> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    for r in rows {
+        w.serialize(r)?;
+    }
+    let bytes = w.into_inner().map_err(|e| anyhow::anyhow!("{e}"))?;
+    crate::run::write_atomic(path, &bytes)
+}
