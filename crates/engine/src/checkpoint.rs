@@ -151,10 +151,18 @@ impl Checkpoint {
         let mut named: Vec<(String, Tensor)> = vs
             .variables()
             .into_iter()
-            .map(|(n, t)| (format!("{MODEL_PREFIX}{n}"), t.detach().contiguous()))
+            .map(|(n, t)| {
+                (
+                    format!("{MODEL_PREFIX}{n}"),
+                    t.detach().to_device(tch::Device::Cpu).contiguous(),
+                )
+            })
             .collect();
         for (n, b) in sgd.momentum_buffers() {
-            named.push((format!("{MOMENTUM_PREFIX}{n}"), b.contiguous()));
+            named.push((
+                format!("{MOMENTUM_PREFIX}{n}"),
+                b.to_device(tch::Device::Cpu).contiguous(),
+            ));
         }
         named.sort_by(|a, b| a.0.cmp(&b.0));
         write_tensors_atomic(&self.weights_path(), &named)?;
