@@ -104,10 +104,7 @@ impl BasicBlock {
     }
 
     pub fn forward(&self, xs: &Tensor, train: bool, gates: &ChannelGates) -> Tensor {
-        let y = gates.activate(
-            &self.gate_name,
-            xs.apply(&self.conv1).apply_t(&self.bn1, train),
-        );
+        let y = gates.bn_relu(&self.gate_name, &self.bn1, &xs.apply(&self.conv1), train);
         let y = y.apply(&self.conv2).apply_t(&self.bn2, train);
         let sc = match &self.shortcut {
             BlockShortcut::Identity => xs.shallow_clone(),

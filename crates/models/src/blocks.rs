@@ -35,12 +35,19 @@ pub(crate) fn conv_bias(p: nn::Path, cin: i64, cout: i64, k: i64, pad: i64) -> n
     nn::conv2d(p, cin, cout, k, cfg)
 }
 
+/// BN hyper-parameters (PyTorch's defaults), shared with the gate folding of
+/// [`crate::ChannelGates::bn_relu`], which needs them since tch keeps a BN's config private.
+pub(crate) const BN_EPS: f64 = 1e-5;
+pub(crate) const BN_MOMENTUM: f64 = 0.1;
+
 /// Batch norm (1-d or 2-d) with gamma = 1, beta = 0 and PyTorch's `num_batches_tracked`
 /// buffer, so a state dict round-trips with `strict=True`.
 pub(crate) fn batch_norm(p: nn::Path, c: i64, two_d: bool) -> nn::BatchNorm {
     let cfg = nn::BatchNormConfig {
         ws_init: Init::Const(1.0),
         bs_init: Init::Const(0.0),
+        eps: BN_EPS,
+        momentum: BN_MOMENTUM,
         ..Default::default()
     };
     let bn = if two_d {

@@ -69,6 +69,31 @@ impl ChannelGates {
         }
     }
 
+    /// BN -> (gate) -> ReLU for a prunable conv followed by batch norm. A gate g >= 0
+    /// commutes with the ReLU and scales BN's affine output per channel, so it is folded
+    /// into BN's gamma and beta (g * gamma, g * beta): the same function, in training and
+    /// evaluation mode, at the cost of a `[C]` product instead of a pass over the feature
+    /// map. Gates must be non-negative (pruning layers project to [0, 1]).
+    pub fn bn_relu(&self, name: &str, bn: &tch::nn::BatchNorm, xs: &Tensor, train: bool) -> Tensor {
+        let gates = self.gates.borrow();
+        let Some(g) = gates.get(name) else {
+            return tch::nn::ModuleT::forward_t(bn, xs, train).relu();
+        };
+        let scale = |t: &Option<Tensor>| t.as_ref().map(|t| t * g);
+        Tensor::batch_norm(
+            xs,
+            scale(&bn.ws).as_ref(),
+            scale(&bn.bs).as_ref(),
+            Some(&bn.running_mean),
+            Some(&bn.running_var),
+            train,
+            crate::blocks::BN_MOMENTUM,
+            crate::blocks::BN_EPS,
+            true,
+        )
+        .relu()
+    }
+
     /// Applies the gate of `name` to `xs` (`[N, C, H, W]` or `[N, C]`), if one is set.
     pub fn apply(&self, name: &str, xs: Tensor) -> Tensor {
         match self.gates.borrow().get(name) {

@@ -148,7 +148,7 @@ impl ModuleT for Vgg16Cifar {
     fn forward_t(&self, xs: &Tensor, train: bool) -> Tensor {
         let mut x = xs.shallow_clone();
         for (i, (name, c, bn)) in self.layers.iter().enumerate() {
-            x = self.gates.activate(name, x.apply(c).apply_t(bn, train));
+            x = self.gates.bn_relu(name, bn, &x.apply(c), train);
             if VGG16_POOL_AFTER.contains(&i) {
                 x = x.max_pool2d([2, 2], [2, 2], [0, 0], [1, 1], false);
             }
