@@ -41,13 +41,7 @@ pub fn train_step(
     let vs = VarStore::new(Device::Cpu);
     let net = cfg.build(&vs.root())?;
     if channels_last {
-        tch::no_grad(|| {
-            for (_, mut v) in vs.variables() {
-                if v.dim() == 4 {
-                    v.set_data(&to_channels_last(&v));
-                }
-            }
-        });
+        engine::vars_to_channels_last(&vs);
     }
     let mut params: Vec<(String, Tensor)> = vs
         .variables()
