@@ -52,35 +52,43 @@ impl Sgd {
         }
     }
 
-    /// One update with learning rate `lr`.
+    /// One update with learning rate `lr`. In place, with PyTorch's order of operations:
+    /// `g += wd * p; b = m * b + g; g += m * b (Nesterov) or g = b; p -= lr * g`. The
+    /// scaled adds are `addcmul_` with 0-dim scalar tensors (tch exposes no `alpha`), so no
+    /// temporary the size of a parameter is allocated; the gradient buffer is overwritten
+    /// (it is zeroed before the next backward anyway).
     pub fn step(&mut self, lr: f64) {
         let c = self.config;
         tch::no_grad(|| {
+            // 0-dim tensors act as scalars in type promotion and on any device.
+            let wd = Tensor::from(c.weight_decay as f32);
+            let momentum = Tensor::from(c.momentum as f32);
+            let neg_lr = Tensor::from(-lr as f32);
             for ((_, p), buf) in self.params.iter_mut().zip(self.momentum.iter_mut()) {
-                let g = p.grad();
+                let mut g = p.grad();
                 if !g.defined() {
                     continue;
                 }
-                let mut d = if c.weight_decay != 0.0 {
-                    &g + &*p * c.weight_decay
-                } else {
-                    g
-                };
-                if c.momentum != 0.0 {
-                    let b = match buf {
-                        Some(b) => {
-                            let _ = b.g_mul_scalar_(c.momentum).g_add_(&d);
-                            b
-                        }
-                        None => buf.insert(d.detach().copy()),
-                    };
-                    d = if c.nesterov {
-                        d + &*b * c.momentum
-                    } else {
-                        b.shallow_clone()
-                    };
+                if c.weight_decay != 0.0 {
+                    let _ = g.addcmul_(p, &wd);
                 }
-                let _ = p.g_add_(&(d * -lr));
+                if c.momentum != 0.0 {
+                    match buf {
+                        Some(b) => {
+                            let _ = b.g_mul_scalar_(c.momentum).g_add_(&g);
+                        }
+                        None => {
+                            *buf = Some(g.detach().copy());
+                        }
+                    }
+                    let b = buf.as_ref().expect("momentum buffer set above");
+                    if c.nesterov {
+                        let _ = g.addcmul_(b, &momentum);
+                    } else {
+                        g = b.shallow_clone();
+                    }
+                }
+                let _ = p.addcmul_(&g, &neg_lr);
             }
         });
     }

@@ -1,33 +1,16 @@
 //! `experiments bench-latency`: forward latency of saved models (unpruned and pruned),
 //! measured the same way for each: warm-up, then repeated timed forward passes in eval
 //! mode without autograd; median and inter-quartile range, at batch 1 and 128.
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Instant;
 
 use anyhow::{Context, Result};
 use models::ModelConfig;
-use serde::Serialize;
 use tch::{Device, Kind, Tensor};
 
-use crate::prune::load_model_dir;
+pub use analysis::latency::{write_latency_csv as write_csv, Latency};
 
-/// One latency measurement.
-#[derive(Debug, Clone, Serialize)]
-pub struct Latency {
-    pub model_dir: String,
-    pub arch: String,
-    pub params: u64,
-    pub macs: u64,
-    pub batch: i64,
-    pub device: String,
-    pub threads: i32,
-    pub channels_last: bool,
-    pub repeats: usize,
-    /// Milliseconds per forward pass of the whole batch.
-    pub median_ms: f64,
-    pub p25_ms: f64,
-    pub p75_ms: f64,
-}
+use crate::prune::load_model_dir;
 
 fn quantile(sorted: &[f64], q: f64) -> f64 {
     let pos = q * (sorted.len() - 1) as f64;
@@ -108,14 +91,4 @@ pub fn measure(
         }
     }
     Ok(out)
-}
-
-/// Writes measurements as CSV (atomically).
-pub fn write_csv(path: &Path, rows: &[Latency]) -> Result<()> {
-    let mut w = csv::Writer::from_writer(Vec::new());
-    for r in rows {
-        w.serialize(r)?;
-    }
-    let bytes = w.into_inner().map_err(|e| anyhow::anyhow!("{e}"))?;
-    crate::run::write_atomic(path, &bytes)
 }

@@ -5,6 +5,7 @@
 //! experiments vgg_cifar10.yaml     # a spec, by path or by name under experiments/
 //! experiments validate <spec>      # check a spec without running it
 //! experiments models               # params and MACs of every architecture
+//! experiments report               # every table and plot from results/ and paper/
 //! ```
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -92,6 +93,19 @@ enum Command {
     /// Micro-benchmarks (one JSON line each); scripts/bench_*.sh drive them.
     #[command(subcommand)]
     Bench(BenchCommand),
+    /// Regenerate every results table (CSV + Markdown) and plot (PNG + SVG) from the run
+    /// records under results/ and the published numbers in paper/published.csv.
+    Report {
+        /// Folder with one sub-folder per setting (vgg_cifar10, resnet20_cifar10, ...).
+        #[arg(long, default_value = "results")]
+        results: PathBuf,
+        /// Published reference numbers.
+        #[arg(long, default_value = "paper/published.csv")]
+        published: PathBuf,
+        /// Only this setting (default: all).
+        #[arg(long)]
+        setting: Option<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -182,6 +196,11 @@ fn dispatch(cli: Cli) -> Result<()> {
             dest,
             half,
         }) => publish(&run_dir, &dest, half),
+        Some(Command::Report {
+            results,
+            published,
+            setting,
+        }) => report(results, published, setting.as_deref()),
         Some(Command::BenchLatency {
             model_dirs,
             batches,
@@ -283,6 +302,31 @@ fn run_spec(spec: &Spec, file: &Path, cli: &Cli) -> Result<()> {
     let out = spec.output.join(&spec.name).join("results.md");
     run::write_atomic(&out, md.as_bytes())?;
     println!("{md}\n(written to {})", out.display());
+    Ok(())
+}
+
+fn report(results: PathBuf, published: PathBuf, only: Option<&str>) -> Result<()> {
+    let paths = analysis::ReportPaths { results, published };
+    let reports = match only {
+        Some(name) => {
+            let s = analysis::setting::setting(name).with_context(|| {
+                let names: Vec<&str> = analysis::setting::SETTINGS.iter().map(|s| s.name).collect();
+                format!("--setting {name}: unknown (one of {})", names.join(", "))
+            })?;
+            vec![analysis::report_setting(&paths, s)?]
+        }
+        None => analysis::report_all(&paths)?,
+    };
+    for r in &reports {
+        println!(
+            "{}: {} measured + {} published rows, {} files, {} notes",
+            r.setting,
+            r.measured_rows,
+            r.published_rows,
+            r.files.len(),
+            r.notes.len()
+        );
+    }
     Ok(())
 }
 

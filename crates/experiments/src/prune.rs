@@ -16,9 +16,9 @@ use tch::{Device, Kind};
 
 use crate::data::{resolve_root, ClassificationData};
 use crate::model_config;
-use crate::run::{run_key, schedule_label, train_config, write_atomic, RunOptions};
+use crate::run::{train_config, write_atomic, RunOptions};
 use crate::spec::{ModelSpec, PruneMethod, Spec};
-use crate::summary::{LayerWidth, PruningRecord, Summary, TestResult, SUMMARY_SCHEMA};
+use crate::summary::{test_result, FinishedRun, LayerWidth, PruningRecord, Summary};
 
 /// Loads a model folder (`model.json` + `model.safetensors`), checking that its widths
 /// are the ones the spec's `model` section describes.
@@ -77,15 +77,6 @@ fn target_config(spec: &Spec) -> Result<ModelConfig> {
     let cfg: ModelConfig = serde_json::from_slice(&bytes)
         .with_context(|| format!("{} is not a model width configuration", path.display()))?;
     Ok(cfg)
-}
-
-fn test_result(r: engine::EvalResult) -> TestResult {
-    TestResult {
-        top1: r.top1,
-        top5: r.top5,
-        loss: r.loss,
-        images: r.images,
-    }
 }
 
 /// Runs one seed of a pruning spec; `None` when stopped early (it resumes).
@@ -262,38 +253,25 @@ pub fn prune_one(
             kept: b.channels,
         })
         .collect();
-    let h = &outcome.history;
-    let n = h.len().max(1) as f64;
     let method = serde_json::to_value(p.method)?
         .as_str()
         .unwrap_or("?")
         .to_string();
-    let summary = Summary {
-        schema_version: SUMMARY_SCHEMA,
-        spec_name: spec.name.clone(),
-        run_key: run_key(spec, seed),
+    let summary = FinishedRun {
+        spec,
         seed,
-        method: method.clone(),
-        model: pruned.config.clone(),
-        params: after.params(),
-        macs: after.macs(),
-        input_hw: [hw.0, hw.1],
-        dataset_source: data.source.clone(),
-        train_images: data.train.len(),
-        val_images: data.val.as_ref().map_or(0, |v| v.len()),
-        epochs: h.len(),
-        schedule: schedule_label(spec),
+        model: &pruned.config,
+        data,
+        history: &outcome.history,
         test: final_test.clone(),
-        final_val_top1: h.last().and_then(|m| m.val_top1),
-        mean_epoch_seconds: h.iter().map(|m| m.train_seconds).sum::<f64>() / n,
-        mean_images_per_second: h.iter().map(|m| m.images_per_second).sum::<f64>() / n,
-        total_train_seconds: h.iter().map(|m| m.train_seconds).sum(),
-        device: format!("{device:?}"),
-        threads: tch::get_num_threads(),
-        pruning: Some(PruningRecord {
-            method,
+        device,
+    }
+    .summary(
+        &method,
+        Some(PruningRecord {
+            method: method.clone(),
             options,
-            start_model: start_cfg.clone(),
+            start_model: serde_json::to_value(&start_cfg)?,
             start_params: before.params(),
             start_macs: before.macs(),
             start_test,
@@ -303,7 +281,7 @@ pub fn prune_one(
             finetune_seconds,
             report,
         }),
-    };
+    )?;
     summary.write(&dir.join("summary.json"))?;
     tracing::info!(
         "{}: {:.1}% of MACs removed, test top-1 {:.2}%",

@@ -15,7 +15,7 @@ use tch::nn::VarStore;
 use tch::{Device, Kind};
 
 use crate::spec::{DeviceSpec, ScheduleName, Spec};
-use crate::summary::{Summary, TestResult, SUMMARY_SCHEMA};
+use crate::summary::{test_result, FinishedRun, Summary};
 use crate::{data, model_config};
 
 /// Writes `bytes` to `path` atomically (temporary file in the same folder, then rename).
@@ -244,39 +244,16 @@ fn train_one(
     );
     save_weights(&vs, &dir.join("model.safetensors"), Kind::Float)?;
     write_atomic(&dir.join("model.json"), &serde_json::to_vec_pretty(&cfg)?)?;
-    let hw = cfg.default_input_hw();
-    let cost = cfg.cost(hw);
-    let h = &outcome.history;
-    let n = h.len().max(1) as f64;
-    let summary = Summary {
-        schema_version: SUMMARY_SCHEMA,
-        spec_name: spec.name.clone(),
-        run_key: run_key(spec, seed),
+    let summary = FinishedRun {
+        spec,
         seed,
-        method: "unpruned".into(),
-        model: cfg.clone(),
-        params: cost.params(),
-        macs: cost.macs(),
-        input_hw: [hw.0, hw.1],
-        dataset_source: data.source.clone(),
-        train_images: data.train.len(),
-        val_images: data.val.as_ref().map_or(0, |v| v.len()),
-        epochs: h.len(),
-        schedule: schedule_label(spec),
-        test: TestResult {
-            top1: test.top1,
-            top5: test.top5,
-            loss: test.loss,
-            images: test.images,
-        },
-        final_val_top1: h.last().and_then(|m| m.val_top1),
-        mean_epoch_seconds: h.iter().map(|m| m.train_seconds).sum::<f64>() / n,
-        mean_images_per_second: h.iter().map(|m| m.images_per_second).sum::<f64>() / n,
-        total_train_seconds: h.iter().map(|m| m.train_seconds).sum(),
-        device: format!("{device:?}"),
-        threads: tch::get_num_threads(),
-        pruning: None,
-    };
+        model: &cfg,
+        data,
+        history: &outcome.history,
+        test: test_result(test),
+        device,
+    }
+    .summary("unpruned", None)?;
     summary.write(&dir.join("summary.json"))?;
     tracing::info!(
         "{}: test top-1 {:.2}% ({} s in this call)",

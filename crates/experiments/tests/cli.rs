@@ -185,6 +185,44 @@ fn killed_run_resumes_to_the_same_weights_and_finished_runs_are_reused() {
     ] {
         assert!(dir.join(f).is_file(), "missing {f}");
     }
+
+    // The records are what `report` reads: the engine's metrics.csv parses with the
+    // analysis crate's schema, and publish + report turn the run into a table row.
+    let summary = analysis::record::Summary::read(&dir.join("summary.json")).unwrap();
+    let metrics = analysis::record::read_metrics(&dir.join("metrics.csv")).unwrap();
+    assert_eq!(metrics.len(), summary.epochs);
+    assert!(metrics.iter().all(|m| m.val_top1.is_some()));
+    let results = tmp.path().join("results");
+    let entry = results.join("resnet20_cifar10/pretrained");
+    let o = experiments(&["publish", dir.to_str().unwrap(), entry.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", text(&o));
+    let published = repo().join("paper/published.csv");
+    let o = experiments(&[
+        "report",
+        "--results",
+        results.to_str().unwrap(),
+        "--published",
+        published.to_str().unwrap(),
+        "--setting",
+        "resnet20_cifar10",
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    let table = std::fs::read_to_string(results.join("resnet20_cifar10/table.csv")).unwrap();
+    let row = format!(
+        "unpruned,measured,cpu-{},1,{:.2},",
+        summary.schedule, summary.test.top1
+    );
+    assert!(table.lines().nth(1).unwrap().starts_with(&row), "{table}");
+    assert!(results
+        .join("resnet20_cifar10/plots/curves_pretrained.png")
+        .is_file());
+    let o = experiments(&["report", "--setting", "mnist"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        text(&o).contains("--setting mnist: unknown"),
+        "{}",
+        text(&o)
+    );
 }
 
 #[test]

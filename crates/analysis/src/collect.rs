@@ -1,0 +1,122 @@
+//! Finding the published run records of a setting: `results/<setting>/<entry>/` holds
+//! one run (`summary.json` + `metrics.csv`) or several seeds (`seed*/summary.json`).
+use std::path::{Path, PathBuf};
+
+use crate::error::{AnalysisError, Result};
+use crate::record::{read_metrics, EpochMetrics, Summary};
+use crate::setting::method_label;
+
+/// One seed's record.
+#[derive(Debug, Clone)]
+pub struct SeedRun {
+    pub dir: PathBuf,
+    pub summary: Summary,
+    /// Per-epoch metrics; empty when the run kept no `metrics.csv`.
+    pub metrics: Vec<EpochMetrics>,
+}
+
+/// All seeds of one method configuration: one row of a results table.
+#[derive(Debug, Clone)]
+pub struct Entry {
+    /// Folder name under the setting (`pretrained`, `c2s2`, ...).
+    pub name: String,
+    pub dir: PathBuf,
+    /// Table label: the method's name, plus the folder name when it is not the
+    /// method's usual folder (so two C2S2 configurations stay two rows).
+    pub label: String,
+    /// Seeds sorted by seed number.
+    pub runs: Vec<SeedRun>,
+}
+
+impl Entry {
+    /// The method every seed ran (`unpruned`, `c2s2`, ...).
+    pub fn method(&self) -> &str {
+        &self.runs[0].summary.method
+    }
+
+    pub fn is_unpruned(&self) -> bool {
+        self.method() == "unpruned"
+    }
+}
+
+fn read_dir_sorted(dir: &Path) -> Result<Vec<PathBuf>> {
+    let mut out: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map_err(|e| AnalysisError::io(dir, e))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.is_dir())
+        .collect();
+    out.sort();
+    Ok(out)
+}
+
+fn read_seed(dir: &Path) -> Result<SeedRun> {
+    let summary = Summary::read(&dir.join("summary.json"))?;
+    let metrics_path = dir.join("metrics.csv");
+    let metrics = if metrics_path.exists() {
+        read_metrics(&metrics_path)?
+    } else {
+        Vec::new()
+    };
+    Ok(SeedRun {
+        dir: dir.to_path_buf(),
+        summary,
+        metrics,
+    })
+}
+
+fn is_usual_folder(method: &str, folder: &str) -> bool {
+    folder == method || (method == "unpruned" && folder == "pretrained")
+}
+
+/// Reads every entry of `results/<setting>/` (sorted by folder name). A folder without
+/// any `summary.json` is skipped (plots and tables live beside the entries); a record
+/// that does not load is an error naming its file.
+pub fn collect_entries(setting_dir: &Path) -> Result<Vec<Entry>> {
+    if !setting_dir.exists() {
+        return Ok(Vec::new());
+    }
+    let mut entries = Vec::new();
+    for dir in read_dir_sorted(setting_dir)? {
+        let name = dir
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let mut runs = Vec::new();
+        if dir.join("summary.json").exists() {
+            runs.push(read_seed(&dir)?);
+        } else {
+            for sub in read_dir_sorted(&dir)? {
+                if sub.join("summary.json").exists() {
+                    runs.push(read_seed(&sub)?);
+                }
+            }
+        }
+        if runs.is_empty() {
+            continue;
+        }
+        runs.sort_by_key(|r| r.summary.seed);
+        let method = runs[0].summary.method.clone();
+        if let Some(other) = runs.iter().find(|r| r.summary.method != method) {
+            return Err(AnalysisError::Schema {
+                path: other.dir.join("summary.json"),
+                message: format!(
+                    "method `{}` differs from `{method}` of the other seeds in {}",
+                    other.summary.method,
+                    dir.display()
+                ),
+            });
+        }
+        let label = if is_usual_folder(&method, &name) {
+            method_label(&method)
+        } else {
+            format!("{} ({name})", method_label(&method))
+        };
+        entries.push(Entry {
+            name,
+            dir,
+            label,
+            runs,
+        });
+    }
+    Ok(entries)
+}

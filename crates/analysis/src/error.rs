@@ -1,0 +1,64 @@
+//! The analysis crate's error: every variant names the file it is about.
+use std::path::PathBuf;
+
+/// What can go wrong reading run records or writing tables and plots.
+#[derive(Debug, thiserror::Error)]
+pub enum AnalysisError {
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path}: not valid JSON: {source}")]
+    Json {
+        path: PathBuf,
+        source: serde_json::Error,
+    },
+    #[error("{path}: {source}")]
+    Csv { path: PathBuf, source: csv::Error },
+    /// A record that parses but does not fit the schema (version, missing field).
+    #[error("{path}: {message}")]
+    Schema { path: PathBuf, message: String },
+    #[error("building table {table}: {source}")]
+    Table {
+        table: String,
+        source: polars::error::PolarsError,
+    },
+    #[error("{path}: drawing failed: {message}")]
+    Plot { path: PathBuf, message: String },
+}
+
+impl AnalysisError {
+    pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        Self::Io {
+            path: path.into(),
+            source,
+        }
+    }
+}
+
+/// Result with [`AnalysisError`].
+pub type Result<T, E = AnalysisError> = std::result::Result<T, E>;
+
+/// Writes `bytes` to `path` atomically: a temporary file beside it, then a rename, so a
+/// reader never sees half a file and a failed write leaves the old one intact.
+pub fn write_atomic(path: &std::path::Path, bytes: &[u8]) -> Result<()> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|e| AnalysisError::io(dir, e))?;
+    }
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(".tmp");
+    let tmp = PathBuf::from(tmp);
+    std::fs::write(&tmp, bytes).map_err(|e| AnalysisError::io(&tmp, e))?;
+    std::fs::rename(&tmp, path).map_err(|e| AnalysisError::io(path, e))
+}
+
+/// Reads every row of a CSV file with a header into `T`.
+pub fn read_csv<T: serde::de::DeserializeOwned>(path: &std::path::Path) -> Result<Vec<T>> {
+    let csv_err = |source| AnalysisError::Csv {
+        path: path.into(),
+        source,
+    };
+    let mut r = csv::Reader::from_path(path).map_err(csv_err)?;
+    r.deserialize().collect::<Result<_, _>>().map_err(csv_err)
+}

@@ -1,0 +1,97 @@
+//! Plots of a setting's runs, drawn with plotters into PNG and SVG. Text uses the bundled
+//! DejaVu Sans (assets/, Bitstream Vera licence), so no system font is needed.
+mod channels;
+mod curves;
+mod scatter;
+
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+
+use crate::error::{write_atomic, AnalysisError, Result};
+
+pub use channels::ChannelsPerLayer;
+pub use curves::TrainingCurves;
+pub use scatter::{LabelledPoint, Scatter};
+
+/// Font family name every plot uses (registered from the bundled file).
+pub(crate) const FONT: &str = "sans-serif";
+static FONT_BYTES: &[u8] = include_bytes!("../../assets/DejaVuSans.ttf");
+
+fn ensure_font() -> Result<(), String> {
+    static REGISTERED: OnceLock<bool> = OnceLock::new();
+    let ok = *REGISTERED.get_or_init(|| {
+        plotters::style::register_font(FONT, FontStyle::Normal, FONT_BYTES).is_ok()
+    });
+    if ok {
+        Ok(())
+    } else {
+        Err("the bundled font assets/DejaVuSans.ttf does not parse".into())
+    }
+}
+
+/// Drawing failures, as text (plotters' errors are generic over the backend).
+pub(crate) type DrawResult = std::result::Result<(), String>;
+
+pub(crate) fn de<E: std::error::Error + Send + Sync>(e: DrawingAreaErrorKind<E>) -> String {
+    e.to_string()
+}
+
+/// A plot that can draw itself on any plotters backend.
+pub trait Figure {
+    /// Pixel size (width, height).
+    fn size(&self) -> (u32, u32) {
+        (900, 560)
+    }
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult;
+}
+
+/// Renders `fig` to `<stem>.png` and `<stem>.svg` (each written atomically) and returns
+/// both paths.
+pub fn render(fig: &impl Figure, stem: &Path) -> Result<Vec<PathBuf>> {
+    let png = stem.with_extension("png");
+    let svg = stem.with_extension("svg");
+    let plot_err = |path: &Path, message: String| AnalysisError::Plot {
+        path: path.to_path_buf(),
+        message,
+    };
+    ensure_font().map_err(|m| plot_err(&png, m))?;
+    if let Some(dir) = stem.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|e| AnalysisError::io(dir, e))?;
+    }
+    // PNG: plotters picks the encoder from the extension, so the temporary name keeps it.
+    let tmp_png = stem.with_extension("tmp.png");
+    {
+        let root = BitMapBackend::new(&tmp_png, fig.size()).into_drawing_area();
+        fig.draw(&root).map_err(|m| plot_err(&png, m))?;
+        root.present().map_err(|e| plot_err(&png, de(e)))?;
+    }
+    std::fs::rename(&tmp_png, &png).map_err(|e| AnalysisError::io(&png, e))?;
+    let mut text = String::new();
+    {
+        let root = SVGBackend::with_string(&mut text, fig.size()).into_drawing_area();
+        fig.draw(&root).map_err(|m| plot_err(&svg, m))?;
+        root.present().map_err(|e| plot_err(&svg, de(e)))?;
+    }
+    write_atomic(&svg, text.as_bytes())?;
+    Ok(vec![png, svg])
+}
+
+/// Colours: measured series, published series, a neutral reference, a second measure.
+pub(crate) const MEASURED: RGBColor = RGBColor(31, 119, 180);
+pub(crate) const PUBLISHED: RGBColor = RGBColor(214, 39, 40);
+pub(crate) const NEUTRAL: RGBColor = RGBColor(190, 190, 190);
+pub(crate) const SECOND: RGBColor = RGBColor(255, 127, 14);
+
+/// A value range padded by 8% on each side (and never empty).
+pub(crate) fn padded(lo: f64, hi: f64) -> std::ops::Range<f64> {
+    let (lo, hi) = if hi > lo {
+        (lo, hi)
+    } else {
+        (lo - 1.0, hi + 1.0)
+    };
+    let pad = 0.08 * (hi - lo);
+    (lo - pad)..(hi + pad)
+}

@@ -1,0 +1,319 @@
+//! `report`: every table and plot of every setting, regenerated from the run records
+//! under `results/` and the published numbers under `paper/`.
+use std::path::{Path, PathBuf};
+
+use crate::collect::{collect_entries, Entry};
+use crate::error::{write_atomic, AnalysisError, Result};
+use crate::latency::{read_latency_csv, Latency};
+use crate::layers::{layer_rows, to_frame as layers_frame};
+use crate::markdown::to_markdown;
+use crate::plots::{render, ChannelsPerLayer, LabelledPoint, Scatter, TrainingCurves};
+use crate::published::{read_published, PublishedRow};
+use crate::setting::{Setting, SETTINGS};
+use crate::table::{
+    measured_rows, published_rows, to_frame, write_csv, TableRow, TABLE_LATENCY_BATCH,
+};
+
+/// Where `report` reads and writes.
+#[derive(Debug, Clone)]
+pub struct ReportPaths {
+    /// `results/`: one folder per setting with the published run records.
+    pub results: PathBuf,
+    /// `paper/published.csv`.
+    pub published: PathBuf,
+}
+
+/// What one setting's report wrote.
+#[derive(Debug, Clone, Default)]
+pub struct SettingReport {
+    pub setting: String,
+    pub measured_rows: usize,
+    pub published_rows: usize,
+    pub files: Vec<PathBuf>,
+    pub notes: Vec<String>,
+}
+
+/// The entries of a setting, plus (for the ablation table) the unpruned and C2S2 rows
+/// of its base setting.
+fn setting_entries(paths: &ReportPaths, s: &Setting) -> Result<Vec<Entry>> {
+    let mut entries = Vec::new();
+    if let Some(base) = s.base {
+        for mut e in collect_entries(&paths.results.join(base))? {
+            if e.name == "pretrained" || e.name == "c2s2" {
+                if e.name == "c2s2" {
+                    e.label = "C2S2 (default options)".into();
+                }
+                entries.push(e);
+            }
+        }
+    }
+    entries.extend(collect_entries(&paths.results.join(s.name))?);
+    Ok(entries)
+}
+
+fn minutes(seconds: f64) -> String {
+    format!("{:.0} min", seconds / 60.0)
+}
+
+fn notes_for(
+    s: &Setting,
+    entries: &[Entry],
+    rows: &[TableRow],
+    latency_file: &Path,
+    latencies: &[Latency],
+    published: &[PublishedRow],
+) -> Vec<String> {
+    let mut notes = Vec::new();
+    // The unpruned model's line first, then the others in folder order.
+    let ordered = entries
+        .iter()
+        .filter(|e| e.is_unpruned())
+        .chain(entries.iter().filter(|e| !e.is_unpruned()));
+    for e in ordered {
+        let r = &e.runs[0].summary;
+        let seeds: Vec<String> = e.runs.iter().map(|r| r.summary.seed.to_string()).collect();
+        let time = match &r.pruning {
+            Some(p) if p.method != "scratch" => format!(
+                "selection {} + fine-tune {}",
+                minutes(p.selection_seconds),
+                minutes(p.finetune_seconds)
+            ),
+            _ => format!("{} epochs in {}", r.epochs, minutes(r.total_train_seconds)),
+        };
+        notes.push(format!(
+            "{}: spec `{}`, seed(s) {}, {time} per seed on {} with {} threads ({}).",
+            e.label,
+            r.spec_name,
+            seeds.join(", "),
+            r.device.to_lowercase(),
+            r.threads,
+            e.dir.display()
+        ));
+    }
+    for x in s.expected {
+        let present = entries
+            .iter()
+            .any(|e| e.name == x.entry && e.method() == x.method);
+        if !present {
+            notes.push(format!(
+                "No measured run of {} ({}) yet, so no row: run `cargo run --release -p experiments -- {}` and `experiments publish <run dir> results/{}/{}`.",
+                crate::setting::method_label(x.method),
+                x.entry,
+                x.spec,
+                s.name,
+                x.entry
+            ));
+        }
+    }
+    if entries
+        .iter()
+        .any(|e| e.runs.iter().any(|r| r.summary.on_image_folder()))
+    {
+        notes.push("Measured accuracies are on the JPEG (quality 75) re-encoding of CIFAR-10 from ../shared/data, not the official binary release; they can sit somewhat below numbers measured on the original pixels.".into());
+    }
+    if rows
+        .iter()
+        .any(|r| r.source == "measured" && r.seeds == Some(1))
+    {
+        notes.push("top1_std is empty for rows measured with a single seed.".into());
+    }
+    if latencies.is_empty() && !entries.is_empty() {
+        notes.push(format!(
+            "latency_ms and speedup are empty: no {} yet (written by `experiments bench-latency <model dirs> --csv {}`).",
+            latency_file.display(),
+            latency_file.display()
+        ));
+    } else if let Some(l) = latencies.first() {
+        notes.push(format!(
+            "latency_ms: median forward time of a batch of {TABLE_LATENCY_BATCH} on {} with {} threads, channels-last {}, {} repeats after warm-up; speedup = unpruned latency / latency, same measurement run.",
+            l.device.to_lowercase(),
+            l.threads,
+            l.channels_last,
+            l.repeats
+        ));
+    }
+    let unpruned_macs = rows
+        .iter()
+        .find(|r| r.source == "measured" && r.unpruned)
+        .and_then(|r| r.macs);
+    for r in rows
+        .iter()
+        .filter(|r| r.source == "measured" && !r.unpruned)
+    {
+        if let (Some(speedup), Some(base), Some(macs)) = (r.speedup, unpruned_macs, r.macs) {
+            let ratio = base as f64 / macs.max(1) as f64;
+            if speedup < 0.8 * ratio {
+                notes.push(format!(
+                    "{}: measured speed-up {speedup:.2}x at batch {TABLE_LATENCY_BATCH} is below 0.8x of its MACs reduction ({ratio:.2}x fewer MACs, goal {:.2}x).",
+                    r.method,
+                    0.8 * ratio
+                ));
+            }
+        }
+    }
+    if published
+        .iter()
+        .any(|p| p.setting == s.name && p.verified != "yes")
+    {
+        notes.push("Published rows marked `recalled` in their citation were not checked against the paper (paper/README.md).".into());
+    }
+    notes
+}
+
+fn accuracy_plot(s: &Setting, rows: &[TableRow]) -> Option<Scatter> {
+    let y = |r: &TableRow| match s.metric {
+        crate::setting::Metric::Top1 => r.top1,
+        crate::setting::Metric::MeanIou => r.miou,
+    };
+    let points: Vec<LabelledPoint> = rows
+        .iter()
+        .filter_map(|r| {
+            let x = if r.unpruned { 0.0 } else { r.macs_pruned_pct? };
+            Some(LabelledPoint {
+                label: r.method.clone(),
+                x,
+                y: y(r)?,
+                measured: r.source == "measured",
+            })
+        })
+        .collect();
+    (!points.is_empty()).then(|| Scatter {
+        title: format!("{}: accuracy vs MACs pruned", s.title),
+        x_label: "MACs pruned (%)".into(),
+        y_label: s.metric.axis_label().into(),
+        points,
+    })
+}
+
+fn latency_plot(s: &Setting, entries: &[Entry], latencies: &[Latency]) -> Option<Scatter> {
+    let points: Vec<LabelledPoint> = latencies
+        .iter()
+        .filter(|l| l.batch == TABLE_LATENCY_BATCH)
+        .map(|l| LabelledPoint {
+            label: entries
+                .iter()
+                .find(|e| crate::latency::find(std::slice::from_ref(l), &e.dir, l.batch).is_some())
+                .map_or_else(|| l.model_dir.clone(), |e| e.label.clone()),
+            x: l.macs as f64 / 1e6,
+            y: l.median_ms,
+            measured: true,
+        })
+        .collect();
+    (!points.is_empty()).then(|| Scatter {
+        title: format!(
+            "{}: forward latency vs MACs (batch {TABLE_LATENCY_BATCH})",
+            s.title
+        ),
+        x_label: "MACs per image (millions)".into(),
+        y_label: format!("median latency per batch of {TABLE_LATENCY_BATCH} (ms)"),
+        points,
+    })
+}
+
+/// Writes the table, the per-layer table and the plots of one setting.
+pub fn report_setting(paths: &ReportPaths, s: &Setting) -> Result<SettingReport> {
+    let out = paths.results.join(s.name);
+    let entries = setting_entries(paths, s)?;
+    let latency_file = out.join("latency.csv");
+    let latencies = if latency_file.exists() {
+        read_latency_csv(&latency_file)?
+    } else {
+        Vec::new()
+    };
+    let published = read_published(&paths.published)?;
+    let measured = measured_rows(&entries, &latencies)?;
+    let pubs = published_rows(&published, s.name);
+    let mut rows = measured.clone();
+    rows.extend(pubs.iter().cloned());
+    let notes = notes_for(s, &entries, &rows, &latency_file, &latencies, &published);
+    let mut rep = SettingReport {
+        setting: s.name.into(),
+        measured_rows: measured.len(),
+        published_rows: pubs.len(),
+        notes: notes.clone(),
+        ..Default::default()
+    };
+    let table_err = |source| AnalysisError::Table {
+        table: s.name.into(),
+        source,
+    };
+
+    let frame = to_frame(&rows, s.name)?;
+    let csv = out.join("table.csv");
+    write_csv(&frame, &csv)?;
+    let md = to_markdown(s.title, &frame, &notes).map_err(table_err)?;
+    let md_path = out.join("table.md");
+    write_atomic(&md_path, md.as_bytes())?;
+    rep.files.extend([csv, md_path]);
+
+    let layers = layer_rows(&entries);
+    let lframe = layers_frame(&layers).map_err(table_err)?;
+    let lcsv = out.join("layers.csv");
+    write_csv(&lframe, &lcsv)?;
+    let lnotes = if layers.is_empty() {
+        vec!["No pruned model of this setting has a run record yet.".to_string()]
+    } else {
+        vec!["channels: the layer's output channels in the unpruned model; kept: after pruning; kept_pct = 100 * kept / channels.".to_string()]
+    };
+    let lmd = to_markdown(
+        &format!("{}: channels kept per layer", s.title),
+        &lframe,
+        &lnotes,
+    )
+    .map_err(table_err)?;
+    let lmd_path = out.join("layers.md");
+    write_atomic(&lmd_path, lmd.as_bytes())?;
+    rep.files.extend([lcsv, lmd_path]);
+
+    let plots = out.join("plots");
+    if let Some(fig) = accuracy_plot(s, &rows) {
+        rep.files
+            .extend(render(&fig, &plots.join("accuracy_vs_macs"))?);
+    }
+    if let Some(fig) = latency_plot(s, &entries, &latencies) {
+        rep.files
+            .extend(render(&fig, &plots.join("latency_vs_macs"))?);
+    }
+    // Per-run plots only for this setting's own entries (the ablation table's base rows
+    // have theirs in the base setting).
+    for e in entries.iter().filter(|e| e.dir.starts_with(&out)) {
+        for r in &e.runs {
+            let suffix = if e.runs.len() > 1 {
+                format!("{}_seed{}", e.name, r.summary.seed)
+            } else {
+                e.name.clone()
+            };
+            if let Some(p) = &r.summary.pruning {
+                let fig = ChannelsPerLayer {
+                    title: format!("{}: {} channels per layer", s.title, e.label),
+                    layers: p
+                        .layers
+                        .iter()
+                        .map(|l| (l.layer.clone(), l.channels, l.kept))
+                        .collect(),
+                };
+                rep.files
+                    .extend(render(&fig, &plots.join(format!("channels_{suffix}")))?);
+            }
+            if !r.metrics.is_empty() {
+                let what = if r.summary.pruning.is_some() {
+                    "fine-tuning"
+                } else {
+                    "training"
+                };
+                let fig = TrainingCurves {
+                    title: format!("{}: {} {what} curves", s.title, e.label),
+                    epochs: r.metrics.clone(),
+                };
+                rep.files
+                    .extend(render(&fig, &plots.join(format!("curves_{suffix}")))?);
+            }
+        }
+    }
+    Ok(rep)
+}
+
+/// Reports every setting in [`SETTINGS`].
+pub fn report_all(paths: &ReportPaths) -> Result<Vec<SettingReport>> {
+    SETTINGS.iter().map(|s| report_setting(paths, s)).collect()
+}

@@ -1,0 +1,150 @@
+//! The thesis's settings: which tables exist, which metric each reports, and which
+//! measured runs each is expected to hold (a missing one becomes a note, never a number).
+
+/// The accuracy a setting's tables and plots lead with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Metric {
+    /// Classification top-1 accuracy (%).
+    Top1,
+    /// Segmentation mean intersection-over-union (%).
+    MeanIou,
+}
+
+impl Metric {
+    /// Axis label, with unit.
+    pub fn axis_label(self) -> &'static str {
+        match self {
+            Metric::Top1 => "top-1 accuracy (%)",
+            Metric::MeanIou => "mean IoU (%)",
+        }
+    }
+}
+
+/// A measured run a setting's table should have, and the spec that produces it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ExpectedRun {
+    /// `unpruned`, `c2s2`, `l1_norm`, `slimming`, `random` or `scratch`.
+    pub method: &'static str,
+    /// Folder under `results/<setting>/` that `experiments publish` should fill.
+    pub entry: &'static str,
+    /// Spec name under `experiments/`.
+    pub spec: &'static str,
+}
+
+/// One results table of the thesis.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Setting {
+    /// Folder under `results/`, and the `setting` column of `paper/published.csv`.
+    pub name: &'static str,
+    pub title: &'static str,
+    pub metric: Metric,
+    /// For the ablation table: the setting whose unpruned and C2S2 rows it compares to.
+    pub base: Option<&'static str>,
+    pub expected: &'static [ExpectedRun],
+}
+
+const fn run(method: &'static str, entry: &'static str, spec: &'static str) -> ExpectedRun {
+    ExpectedRun {
+        method,
+        entry,
+        spec,
+    }
+}
+
+/// Every table `report` writes, in the order the README shows them.
+pub const SETTINGS: &[Setting] = &[
+    Setting {
+        name: "vgg_cifar10",
+        title: "VGG-16 on CIFAR-10",
+        metric: Metric::Top1,
+        base: None,
+        expected: &[
+            run("unpruned", "pretrained", "vgg_cifar10_cpu"),
+            run("c2s2", "c2s2", "vgg_cifar10_c2s2_cpu"),
+            run("l1_norm", "l1_norm", "vgg_cifar10_l1_pruned_a_cpu"),
+            run("slimming", "slimming", "vgg_cifar10_slimming_cpu"),
+        ],
+    },
+    Setting {
+        name: "resnet20_cifar10",
+        title: "ResNet-20 on CIFAR-10",
+        metric: Metric::Top1,
+        base: None,
+        expected: &[
+            run("unpruned", "pretrained", "resnet20_cifar10_cpu"),
+            run("c2s2", "c2s2", "resnet20_cifar10_c2s2_cpu"),
+            run("l1_norm", "l1_norm", "resnet20_cifar10_l1_norm_cpu"),
+            run("slimming", "slimming", "resnet20_cifar10_slimming_cpu"),
+            run("random", "random", "resnet20_cifar10_random_cpu"),
+            run("scratch", "scratch", "resnet20_cifar10_scratch_cpu"),
+        ],
+    },
+    Setting {
+        name: "resnet18_imagenet",
+        title: "ResNet-18 on ImageNet",
+        metric: Metric::Top1,
+        base: None,
+        expected: &[
+            run("unpruned", "pretrained", "resnet18_imagenet"),
+            run("c2s2", "c2s2", "resnet18_imagenet_c2s2"),
+        ],
+    },
+    Setting {
+        name: "fcn_voc2011",
+        title: "FCN-32s on PASCAL VOC 2011",
+        metric: Metric::MeanIou,
+        base: None,
+        expected: &[
+            run("unpruned", "pretrained", "fcn_voc2011"),
+            run("c2s2", "c2s2", "fcn_voc2011_c2s2"),
+        ],
+    },
+    Setting {
+        name: "ablations",
+        title: "C2S2 ablations on ResNet-20 / CIFAR-10 (thesis section 4.2)",
+        metric: Metric::Top1,
+        base: Some("resnet20_cifar10"),
+        expected: &[
+            run(
+                "c2s2",
+                "no_cost_aware",
+                "resnet20_cifar10_ablation_no_cost_aware_cpu",
+            ),
+            run(
+                "c2s2",
+                "all_at_once",
+                "resnet20_cifar10_ablation_all_at_once_cpu",
+            ),
+            run(
+                "c2s2",
+                "params_cost",
+                "resnet20_cifar10_ablation_params_cost_cpu",
+            ),
+            run("c2s2", "l1_polar", "resnet20_cifar10_ablation_l1_polar_cpu"),
+            run(
+                "c2s2",
+                "before_relu",
+                "resnet20_cifar10_ablation_before_relu_cpu",
+            ),
+            run("c2s2", "ste", "resnet20_cifar10_ablation_ste_cpu"),
+        ],
+    },
+];
+
+/// The setting called `name`.
+pub fn setting(name: &str) -> Option<&'static Setting> {
+    SETTINGS.iter().find(|s| s.name == name)
+}
+
+/// How tables name a method.
+pub fn method_label(method: &str) -> String {
+    match method {
+        "unpruned" => "unpruned".into(),
+        "c2s2" => "C2S2".into(),
+        "l1_norm" => "L1-norm".into(),
+        "slimming" => "Network Slimming".into(),
+        "random" => "random".into(),
+        "scratch" => "scratch".into(),
+        other => other.into(),
+    }
+}

@@ -1,0 +1,254 @@
+//! `report` on a small synthetic run set: exact columns, seed statistics, deltas,
+//! notes for missing runs, byte-identical reruns, every plot kind rendered, and old or
+//! broken run records refused with the file and the field named.
+use std::path::Path;
+
+use analysis::latency::{write_latency_csv, Latency};
+use analysis::record::{LayerWidth, PruningRecord, Summary, TestResult, SUMMARY_SCHEMA};
+use analysis::setting::setting;
+use analysis::{report_setting, AnalysisError, ReportPaths};
+
+fn summary(method: &str, seed: u64, top1: f64, params: u64, macs: u64) -> Summary {
+    let pruning = (method != "unpruned").then(|| PruningRecord {
+        method: method.into(),
+        options: serde_json::json!({"lambda": 1.0}),
+        start_model: serde_json::json!({"arch": "resnet_cifar"}),
+        start_params: 1000,
+        start_macs: 10_000,
+        start_test: Some(TestResult {
+            top1: 90.0,
+            top5: 99.0,
+            loss: 0.3,
+            images: 100,
+        }),
+        after_selection_test: None,
+        layers: vec![
+            LayerWidth {
+                layer: "layer1.0.conv1".into(),
+                channels: 16,
+                kept: 8,
+            },
+            LayerWidth {
+                layer: "layer2.0.conv1".into(),
+                channels: 32,
+                kept: 30,
+            },
+        ],
+        selection_seconds: 600.0,
+        finetune_seconds: 1200.0,
+        report: serde_json::Value::Null,
+    });
+    Summary {
+        schema_version: SUMMARY_SCHEMA,
+        spec_name: format!("spec_{method}"),
+        run_key: format!("key{seed}"),
+        seed,
+        method: method.into(),
+        model: serde_json::json!({"arch": "resnet_cifar"}),
+        params,
+        macs,
+        input_hw: [32, 32],
+        dataset_source: "CIFAR-10 image folder data/cifar10".into(),
+        train_images: 45_000,
+        val_images: 5_000,
+        epochs: 3,
+        schedule: "cosine-3ep".into(),
+        test: TestResult {
+            top1,
+            top5: 99.0,
+            loss: 0.4,
+            images: 10_000,
+        },
+        final_val_top1: Some(top1),
+        mean_epoch_seconds: 10.0,
+        mean_images_per_second: 100.0,
+        total_train_seconds: 30.0,
+        device: "Cpu".into(),
+        threads: 2,
+        pruning,
+    }
+}
+
+fn write_run(dir: &Path, s: &Summary) {
+    std::fs::create_dir_all(dir).unwrap();
+    s.write(&dir.join("summary.json")).unwrap();
+    std::fs::write(
+        dir.join("metrics.csv"),
+        "epoch,lr,train_loss,train_top1,val_loss,val_top1,train_seconds,images_per_second\n\
+         1,0.1,1.5,40.0,1.2,55.0,10.0,100.0\n\
+         2,0.05,1.0,60.0,0.9,68.0,10.0,100.0\n\
+         3,0.0,0.7,75.0,,,10.0,100.0\n",
+    )
+    .unwrap();
+}
+
+/// results/resnet20_cifar10 with an unpruned run, C2S2 with two seeds and a latency file.
+fn run_set(root: &Path) -> ReportPaths {
+    let set = root.join("results/resnet20_cifar10");
+    write_run(
+        &set.join("pretrained"),
+        &summary("unpruned", 0, 90.0, 1000, 10_000),
+    );
+    write_run(
+        &set.join("c2s2/seed0"),
+        &summary("c2s2", 0, 89.0, 800, 6_000),
+    );
+    write_run(
+        &set.join("c2s2/seed1"),
+        &summary("c2s2", 1, 89.5, 800, 6_000),
+    );
+    let lat = |dir: &str, macs: u64, ms: f64| Latency {
+        model_dir: dir.into(),
+        arch: "resnet_cifar".into(),
+        params: 1,
+        macs,
+        batch: 128,
+        device: "Cpu".into(),
+        threads: 2,
+        channels_last: true,
+        repeats: 30,
+        median_ms: ms,
+        p25_ms: ms - 1.0,
+        p75_ms: ms + 1.0,
+    };
+    write_latency_csv(
+        &set.join("latency.csv"),
+        &[
+            lat("results/resnet20_cifar10/pretrained", 10_000, 100.0),
+            lat("results/resnet20_cifar10/c2s2", 6_000, 80.0),
+        ],
+    )
+    .unwrap();
+    let paper = root.join("paper/published.csv");
+    std::fs::create_dir_all(paper.parent().unwrap()).unwrap();
+    std::fs::write(
+        &paper,
+        "setting,method,top1,top5,miou,params,params_pruned_pct,macs,macs_pruned_pct,citation,verified\n\
+         resnet20_cifar10,unpruned (X et al.),92.00,,,,,,,\"X et al. 2018\",yes\n\
+         resnet20_cifar10,Method Y,91.00,,,,,,40.0,\"X et al. 2018\",recalled\n\
+         vgg_cifar10,other,93.00,,,,,,,\"Z 2017\",yes\n",
+    )
+    .unwrap();
+    ReportPaths {
+        results: root.join("results"),
+        published: paper,
+    }
+}
+
+#[test]
+fn table_has_the_exact_columns_seed_statistics_and_deltas() {
+    let tmp = tempfile::tempdir().unwrap();
+    let paths = run_set(tmp.path());
+    let rep = report_setting(&paths, setting("resnet20_cifar10").unwrap()).unwrap();
+    assert_eq!((rep.measured_rows, rep.published_rows), (2, 2));
+    let csv = std::fs::read_to_string(paths.results.join("resnet20_cifar10/table.csv")).unwrap();
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(
+        lines[0],
+        "method,source,schedule,seeds,top1,top1_std,top1_delta,top5,miou,pixel_acc,params,params_pruned_pct,macs,macs_pruned_pct,latency_ms,speedup,citation"
+    );
+    // Measured rows first (unpruned leading), then published.
+    assert_eq!(
+        lines[1],
+        "unpruned,measured,cpu-cosine-3ep,1,90.00,,,99.00,,,1000,,10000,,100.00,1.00,"
+    );
+    // Two seeds: mean 89.25, sample sd 0.35, delta -0.75, 40% of MACs, speed-up 1.25.
+    assert_eq!(
+        lines[2],
+        "C2S2,measured,cpu-ft-cosine-3ep,2,89.25,0.35,-0.75,99.00,,,800,20.00,6000,40.00,80.00,1.25,"
+    );
+    assert!(lines[3].starts_with("unpruned (X et al.),published,paper,,92.00,,,"));
+    assert!(lines[4].starts_with("Method Y,published,paper,,91.00,,-1.00,"));
+    assert!(lines[4].contains("recalled"));
+    assert_eq!(lines.len(), 5);
+}
+
+#[test]
+fn missing_runs_and_speedup_shortfalls_are_notes_not_numbers() {
+    let tmp = tempfile::tempdir().unwrap();
+    let paths = run_set(tmp.path());
+    let rep = report_setting(&paths, setting("resnet20_cifar10").unwrap()).unwrap();
+    let md = std::fs::read_to_string(paths.results.join("resnet20_cifar10/table.md")).unwrap();
+    for method in ["L1-norm", "Network Slimming", "random", "scratch"] {
+        assert!(
+            md.contains(&format!("No measured run of {method}")),
+            "{method} not noted"
+        );
+    }
+    assert!(md.contains("JPEG"));
+    // 1.67x fewer MACs, goal 1.33x, measured 1.25x.
+    assert!(
+        rep.notes.iter().any(|n| n.contains("below 0.8x")),
+        "{:?}",
+        rep.notes
+    );
+    // A setting with no runs at all still gets its table, with notes only.
+    let vgg = report_setting(&paths, setting("vgg_cifar10").unwrap()).unwrap();
+    assert_eq!(vgg.measured_rows, 0);
+    let layers = std::fs::read_to_string(paths.results.join("vgg_cifar10/layers.md")).unwrap();
+    assert!(layers.contains("No pruned model"));
+}
+
+#[test]
+fn reports_are_byte_identical_and_render_every_plot_kind() {
+    let tmp = tempfile::tempdir().unwrap();
+    let paths = run_set(tmp.path());
+    let s = setting("resnet20_cifar10").unwrap();
+    let first = report_setting(&paths, s).unwrap();
+    let bytes: Vec<Vec<u8>> = first
+        .files
+        .iter()
+        .map(|f| std::fs::read(f).unwrap())
+        .collect();
+    let second = report_setting(&paths, s).unwrap();
+    assert_eq!(first.files, second.files);
+    for (f, b) in second.files.iter().zip(&bytes) {
+        assert_eq!(&std::fs::read(f).unwrap(), b, "{} changed", f.display());
+    }
+    let plots = paths.results.join("resnet20_cifar10/plots");
+    for stem in [
+        "accuracy_vs_macs",
+        "latency_vs_macs",
+        "channels_c2s2_seed0",
+        "curves_pretrained",
+        "curves_c2s2_seed1",
+    ] {
+        let png = std::fs::read(plots.join(format!("{stem}.png"))).unwrap();
+        assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n", "{stem}.png");
+        assert!(png.len() > 5_000, "{stem}.png is nearly empty");
+        let svg = std::fs::read_to_string(plots.join(format!("{stem}.svg"))).unwrap();
+        assert!(svg.contains("<svg") && svg.contains("<text"), "{stem}.svg");
+    }
+    let layers =
+        std::fs::read_to_string(paths.results.join("resnet20_cifar10/layers.csv")).unwrap();
+    assert!(layers.starts_with("method,layer,channels,kept,kept_pct\n"));
+    assert!(layers.contains("C2S2 seed 1,layer1.0.conv1,16,8,50.00\n"));
+}
+
+#[test]
+fn old_or_broken_run_records_are_refused_naming_file_and_field() {
+    let tmp = tempfile::tempdir().unwrap();
+    let paths = run_set(tmp.path());
+    let file = paths
+        .results
+        .join("resnet20_cifar10/pretrained/summary.json");
+    let mut v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+    v["schema_version"] = 0.into();
+    std::fs::write(&file, v.to_string()).unwrap();
+    let err = report_setting(&paths, setting("resnet20_cifar10").unwrap()).unwrap_err();
+    let msg = err.to_string();
+    assert!(matches!(err, AnalysisError::Schema { .. }));
+    assert!(msg.contains("pretrained/summary.json") && msg.contains("schema_version 0"));
+
+    v["schema_version"] = SUMMARY_SCHEMA.into();
+    v.as_object_mut().unwrap().remove("macs");
+    std::fs::write(&file, v.to_string()).unwrap();
+    let msg = report_setting(&paths, setting("resnet20_cifar10").unwrap())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        msg.contains("summary.json") && msg.contains("missing field `macs`"),
+        "{msg}"
+    );
+}
