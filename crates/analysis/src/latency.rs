@@ -49,19 +49,22 @@ pub fn read_latency_csv(path: &Path) -> Result<Vec<Latency>> {
 
 /// The measurement of the entry folder `entry_dir` (`.../<setting>/<entry>`) at `batch`:
 /// a row whose `model_dir` contains `<setting>/<entry>` (as typed: relative or absolute,
-/// the entry itself or one of its seed folders). The first such row wins.
+/// the entry itself or one of its seed folders). Of several such rows (memory layouts),
+/// the fastest wins: each model is reported in the layout that suits it.
 pub fn find<'a>(rows: &'a [Latency], entry_dir: &Path, batch: i64) -> Option<&'a Latency> {
     let tail: Vec<_> = entry_dir.components().rev().take(2).collect();
     if tail.len() < 2 {
         return None;
     }
     let (entry, setting) = (tail[0], tail[1]);
-    rows.iter().find(|r| {
-        r.batch == batch
-            && Path::new(&r.model_dir)
-                .components()
-                .collect::<Vec<_>>()
-                .windows(2)
-                .any(|w| w[0] == setting && w[1] == entry)
-    })
+    rows.iter()
+        .filter(|r| {
+            r.batch == batch
+                && Path::new(&r.model_dir)
+                    .components()
+                    .collect::<Vec<_>>()
+                    .windows(2)
+                    .any(|w| w[0] == setting && w[1] == entry)
+        })
+        .min_by(|a, b| a.median_ms.total_cmp(&b.median_ms))
 }

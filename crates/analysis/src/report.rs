@@ -125,10 +125,9 @@ fn notes_for(
         ));
     } else if let Some(l) = latencies.first() {
         notes.push(format!(
-            "latency_ms: median forward time of a batch of {TABLE_LATENCY_BATCH} on {} with {} threads, channels-last {}, {} repeats after warm-up; speedup = unpruned latency / latency, same measurement run.",
+            "latency_ms: median forward time of a batch of {TABLE_LATENCY_BATCH} on {} with {} threads, {} repeats after warm-up, in each model's faster memory layout of those measured (NCHW / channels-last); speedup = unpruned latency / latency, same measurement run.",
             l.device.to_lowercase(),
             l.threads,
-            l.channels_last,
             l.repeats
         ));
     }
@@ -186,17 +185,17 @@ fn accuracy_plot(s: &Setting, rows: &[TableRow]) -> Option<Scatter> {
 }
 
 fn latency_plot(s: &Setting, entries: &[Entry], latencies: &[Latency]) -> Option<Scatter> {
-    let points: Vec<LabelledPoint> = latencies
+    // One point per entry, in its faster layout (the one the table reports).
+    let points: Vec<LabelledPoint> = entries
         .iter()
-        .filter(|l| l.batch == TABLE_LATENCY_BATCH)
-        .map(|l| LabelledPoint {
-            label: entries
-                .iter()
-                .find(|e| crate::latency::find(std::slice::from_ref(l), &e.dir, l.batch).is_some())
-                .map_or_else(|| l.model_dir.clone(), |e| e.label.clone()),
-            x: l.macs as f64 / 1e6,
-            y: l.median_ms,
-            measured: true,
+        .filter_map(|e| {
+            let l = crate::latency::find(latencies, &e.dir, TABLE_LATENCY_BATCH)?;
+            Some(LabelledPoint {
+                label: e.label.clone(),
+                x: l.macs as f64 / 1e6,
+                y: l.median_ms,
+                measured: true,
+            })
         })
         .collect();
     (!points.is_empty()).then(|| Scatter {

@@ -18,15 +18,16 @@ fn quantile(sorted: &[f64], q: f64) -> f64 {
     sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo as f64)
 }
 
-/// Measures every model folder at every batch size; models are interleaved repeat by
-/// repeat, so a change of machine load hits all of them alike.
+/// Measures every model folder at every batch size in every memory layout
+/// (`channels_last` values); models and layouts are interleaved repeat by repeat, so a
+/// change of machine load hits all of them alike.
 pub fn measure(
     dirs: &[PathBuf],
     batches: &[i64],
     repeats: usize,
     warmup: usize,
     device: Device,
-    channels_last: bool,
+    layouts: &[bool],
 ) -> Result<Vec<Latency>> {
     let mut models = Vec::new();
     for d in dirs {
@@ -35,21 +36,23 @@ pub fn measure(
             &std::fs::read(&json).with_context(|| format!("reading {}", json.display()))?,
         )
         .with_context(|| format!("{} is not a model width configuration", json.display()))?;
-        let m = load_model_dir(d, &cfg, device)?;
-        if channels_last {
-            engine::vars_to_channels_last(&m.vs);
+        for &channels_last in layouts {
+            let m = load_model_dir(d, &cfg, device)?;
+            if channels_last {
+                engine::vars_to_channels_last(&m.vs);
+            }
+            models.push((d.clone(), cfg.clone(), m, channels_last));
         }
-        models.push((d.clone(), cfg, m));
     }
     let mut out = Vec::new();
     for &batch in batches {
         let mut times: Vec<Vec<f64>> = vec![Vec::new(); models.len()];
         let inputs: Vec<Tensor> = models
             .iter()
-            .map(|(_, cfg, _)| {
+            .map(|(_, cfg, _, channels_last)| {
                 let (h, w) = cfg.default_input_hw();
                 let x = Tensor::randn([batch, 3, h, w], (Kind::Float, device));
-                if channels_last {
+                if *channels_last {
                     engine::to_channels_last(&x)
                 } else {
                     x
@@ -58,7 +61,7 @@ pub fn measure(
             .collect();
         tch::no_grad(|| {
             for r in 0..warmup + repeats {
-                for (i, (_, _, m)) in models.iter().enumerate() {
+                for (i, (_, _, m, _)) in models.iter().enumerate() {
                     let t = Instant::now();
                     let y = m.net.forward_t(&inputs[i], false);
                     if device != Device::Cpu {
@@ -71,7 +74,7 @@ pub fn measure(
                 }
             }
         });
-        for ((d, cfg, _), mut t) in models.iter().zip(times) {
+        for ((d, cfg, _, channels_last), mut t) in models.iter().zip(times) {
             t.sort_by(|a, b| a.total_cmp(b));
             let cost = cfg.cost(cfg.default_input_hw());
             out.push(Latency {
@@ -82,7 +85,7 @@ pub fn measure(
                 batch,
                 device: format!("{device:?}"),
                 threads: tch::get_num_threads(),
-                channels_last,
+                channels_last: *channels_last,
                 repeats,
                 median_ms: quantile(&t, 0.5),
                 p25_ms: quantile(&t, 0.25),

@@ -83,9 +83,10 @@ enum Command {
         /// cpu, cuda or auto.
         #[arg(long, default_value = "cpu")]
         device: String,
-        /// Keep NCHW instead of channels-last.
-        #[arg(long)]
-        nchw: bool,
+        /// Memory layouts to measure: nchw, channels-last, or both (tables then take
+        /// each model's faster layout).
+        #[arg(long, default_value = "both")]
+        layout: String,
         /// Also write the rows to this CSV file.
         #[arg(long)]
         csv: Option<PathBuf>,
@@ -207,7 +208,7 @@ fn dispatch(cli: Cli) -> Result<()> {
             repeats,
             warmup,
             device,
-            nchw,
+            layout,
             csv,
         }) => {
             let device = match device.as_str() {
@@ -217,20 +218,31 @@ fn dispatch(cli: Cli) -> Result<()> {
                 other => anyhow::bail!("--device {other}: expected cpu, cuda or auto"),
             };
             anyhow::ensure!(repeats >= 1, "--repeats must be at least 1");
+            let layouts: &[bool] = match layout.as_str() {
+                "nchw" => &[false],
+                "channels-last" => &[true],
+                "both" => &[false, true],
+                other => anyhow::bail!("--layout {other}: expected nchw, channels-last or both"),
+            };
             let rows = experiments::latency::measure(
                 &model_dirs,
                 &batches,
                 repeats,
                 warmup,
                 device,
-                !nchw,
+                layouts,
             )?;
-            println!("| model | batch | median ms | IQR ms | MACs | threads |\n|---|---|---|---|---|---|");
+            println!("| model | batch | layout | median ms | IQR ms | MACs | threads |\n|---|---|---|---|---|---|---|");
             for r in &rows {
                 println!(
-                    "| {} | {} | {:.2} | {:.2}-{:.2} | {} | {} |",
+                    "| {} | {} | {} | {:.2} | {:.2}-{:.2} | {} | {} |",
                     r.model_dir,
                     r.batch,
+                    if r.channels_last {
+                        "channels-last"
+                    } else {
+                        "NCHW"
+                    },
                     r.median_ms,
                     r.p25_ms,
                     r.p75_ms,
