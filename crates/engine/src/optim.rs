@@ -43,6 +43,18 @@ impl Sgd {
         }
     }
 
+    /// SGD over every trainable variable of `vs` (those that require gradients), sorted by
+    /// name so checkpoints list momentum buffers in a stable order.
+    pub fn for_trainable(vs: &tch::nn::VarStore, config: SgdConfig) -> Self {
+        let mut params: Vec<(String, Tensor)> = vs
+            .variables()
+            .into_iter()
+            .filter(|(_, t)| t.requires_grad())
+            .collect();
+        params.sort_by(|a, b| a.0.cmp(&b.0));
+        Self::new(params, config)
+    }
+
     pub fn zero_grad(&mut self) {
         for (_, p) in &mut self.params {
             let mut g = p.grad();

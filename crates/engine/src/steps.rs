@@ -25,13 +25,7 @@ pub fn train_iterations(
     iterations: usize,
     channels_last: bool,
 ) -> StepStats {
-    let mut params: Vec<(String, tch::Tensor)> = vs
-        .variables()
-        .into_iter()
-        .filter(|(_, t)| t.requires_grad())
-        .collect();
-    params.sort_by(|a, b| a.0.cmp(&b.0));
-    let mut opt = Sgd::new(params, sgd);
+    let mut opt = Sgd::for_trainable(vs, sgd);
     let start = std::time::Instant::now();
     let (mut loss_sum, mut correct, mut seen) = (0.0, 0i64, 0i64);
     for _ in 0..iterations {

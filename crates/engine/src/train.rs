@@ -86,13 +86,7 @@ pub fn fit(
     if cfg.channels_last {
         vars_to_channels_last(vs);
     }
-    let mut params: Vec<(String, tch::Tensor)> = vs
-        .variables()
-        .into_iter()
-        .filter(|(_, t)| t.requires_grad())
-        .collect();
-    params.sort_by(|a, b| a.0.cmp(&b.0));
-    let mut sgd = Sgd::new(params, cfg.sgd);
+    let mut sgd = Sgd::for_trainable(vs, cfg.sgd);
     let ckpt = Checkpoint::new(run_dir.join("checkpoint"));
     let mut state = match ckpt.load::<TrainState>(vs, &mut sgd)? {
         Some(s) => s,

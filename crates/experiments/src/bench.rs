@@ -43,14 +43,8 @@ pub fn train_step(
     if channels_last {
         engine::vars_to_channels_last(&vs);
     }
-    let mut params: Vec<(String, Tensor)> = vs
-        .variables()
-        .into_iter()
-        .filter(|(_, t)| t.requires_grad())
-        .collect();
-    params.sort_by(|a, b| a.0.cmp(&b.0));
-    let mut sgd = Sgd::new(
-        params,
+    let mut sgd = Sgd::for_trainable(
+        &vs,
         SgdConfig {
             lr: 0.01,
             momentum: 0.9,
@@ -155,14 +149,8 @@ pub fn selection_step(
         median(&mut v) * 1e3
     };
     // Normal training step.
-    let mut params: Vec<(String, Tensor)> = vs
-        .variables()
-        .into_iter()
-        .filter(|(_, t)| t.requires_grad())
-        .collect();
-    params.sort_by(|a, b| a.0.cmp(&b.0));
-    let mut sgd = Sgd::new(
-        params,
+    let mut sgd = Sgd::for_trainable(
+        &vs,
         SgdConfig {
             lr: 0.01,
             momentum: 0.9,

@@ -1,31 +1,9 @@
 //! Pruning specs end to end on a tiny ResNet trained on the committed CIFAR-10 subset:
 //! every method produces a smaller network whose summary records what happened.
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
-        .canonicalize()
-        .unwrap()
-}
-
-fn experiments(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_experiments"))
-        .args(args)
-        .current_dir(repo())
-        .env("RUST_LOG", "warn")
-        .output()
-        .unwrap()
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
+mod common;
+use common::{experiments, repo, text};
 
 const MODEL: &str = "model:\n  arch: resnet20_cifar\n  widths: { stages: [8, 8, 8], inner: [8, 8, 8, 8, 8, 8, 8, 8, 8] }\n";
 

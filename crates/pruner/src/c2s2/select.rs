@@ -81,15 +81,9 @@ pub(crate) fn select(
     let trainable: Vec<Tensor> = vs.trainable_variables();
     let mut weight_opt = None;
     if sel.train_network {
-        let mut params: Vec<(String, Tensor)> = vs
-            .variables()
-            .into_iter()
-            .filter(|(_, t)| t.requires_grad())
-            .collect();
-        params.sort_by(|a, b| a.0.cmp(&b.0));
         let r = &cfg.recovery;
-        weight_opt = Some(engine::Sgd::new(
-            params,
+        weight_opt = Some(engine::Sgd::for_trainable(
+            vs,
             engine::SgdConfig {
                 lr: r.lr,
                 momentum: r.momentum,
