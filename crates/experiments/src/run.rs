@@ -43,6 +43,23 @@ struct RunIdentity<'a> {
     /// SHA-256 of the starting weights, so a new pre-trained model gives a new run.
     #[serde(skip_serializing_if = "Option::is_none")]
     start_weights: Option<String>,
+    /// SHA-256 of the `widths_from` file, so new target widths (a new C2S2 result the
+    /// baselines copy) give a new run.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    target_widths: Option<String>,
+}
+
+/// First 8 bytes of the SHA-256 of a file, as hex; `None` when it cannot be read (the
+/// run itself then reports the missing file).
+fn file_digest(path: &Path) -> Option<String> {
+    let bytes = std::fs::read(path).ok()?;
+    Some(
+        Sha256::digest(&bytes)
+            .iter()
+            .take(8)
+            .map(|b| format!("{b:02x}"))
+            .collect(),
+    )
 }
 
 /// Hash of a run's identity: 12 hex digits of SHA-256 over its canonical JSON.
@@ -60,16 +77,18 @@ pub fn run_key(spec: &Spec, seed: u64) -> String {
             .prune
             .as_ref()
             .and_then(|p| p.from.as_ref())
+            .and_then(|f| file_digest(&crate::data::resolve_root(f).join("model.safetensors"))),
+        target_widths: spec
+            .prune
+            .as_ref()
+            .and_then(|p| p.widths_from.as_ref())
             .and_then(|f| {
-                let bytes =
-                    std::fs::read(crate::data::resolve_root(f).join("model.safetensors")).ok()?;
-                Some(
-                    Sha256::digest(&bytes)
-                        .iter()
-                        .take(8)
-                        .map(|b| format!("{b:02x}"))
-                        .collect(),
-                )
+                let path = crate::data::resolve_root(f);
+                file_digest(&if path.is_dir() {
+                    path.join("model.json")
+                } else {
+                    path
+                })
             }),
     };
     let json = serde_json::to_vec(&id).expect("spec serializes");

@@ -99,6 +99,30 @@ fn every_method_prunes_the_pretrained_model() {
         .unwrap()
     );
     assert!(s["pruning"]["start_test"].is_null());
+
+    // New target widths in the widths_from file make a new run, never a stale reuse.
+    let widths = tmp.path().join("widths.json");
+    let c2s2_widths =
+        std::fs::read_to_string(run_dir(tmp.path(), "c2s2").join("model.json")).unwrap();
+    std::fs::write(&widths, &c2s2_widths).unwrap();
+    let pr = format!(
+        "prune:\n  method: scratch\n  widths_from: {}\n",
+        widths.display()
+    );
+    let path = tmp.path().join("scratch2.yaml");
+    std::fs::write(&path, spec(tmp.path(), "scratch2", 1, &pr)).unwrap();
+    let o = experiments(&[path.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", text(&o));
+    let mut cfg: serde_json::Value = serde_json::from_str(&c2s2_widths).unwrap();
+    cfg["inner"][0] = 2.into();
+    std::fs::write(&widths, cfg.to_string()).unwrap();
+    let o = experiments(&[path.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", text(&o));
+    let runs = std::fs::read_dir(tmp.path().join("scratch2"))
+        .unwrap()
+        .filter(|e| e.as_ref().unwrap().path().is_dir())
+        .count();
+    assert_eq!(runs, 2, "changed widths_from reused the old run");
 }
 
 #[test]
