@@ -67,18 +67,21 @@ def main():
     ap.add_argument("--warmup", type=int, default=5)
     ap.add_argument("--nchw", action="store_true")
     ap.add_argument("--bf16", action="store_true", help="bfloat16 autocast forward")
+    ap.add_argument("--device", default="cpu", help="cpu or cuda")
     a = ap.parse_args()
     torch.manual_seed(0)
+    dev = torch.device(a.device)
+    torch.backends.cudnn.benchmark = dev.type == "cuda"
     model = ResNet20() if a.model == "resnet20" else vgg16()
     fmt = torch.contiguous_format if a.nchw else torch.channels_last
-    model = model.to(memory_format=fmt).train()
+    model = model.to(dev, memory_format=fmt).train()
     opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9, weight_decay=5e-4, nesterov=True)
-    x = torch.randn(a.batch, 3, 32, 32).to(memory_format=fmt)
-    y = torch.randint(0, 10, (a.batch,))
+    x = torch.randn(a.batch, 3, 32, 32, device=dev).to(memory_format=fmt)
+    y = torch.randint(0, 10, (a.batch,), device=dev)
     times = []
     for i in range(a.warmup + a.iters):
         t = time.perf_counter()
-        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=a.bf16):
+        with torch.autocast(dev.type, dtype=torch.bfloat16, enabled=a.bf16):
             logits = model(x)
         loss = F.cross_entropy(logits.float(), y)
         opt.zero_grad()
@@ -89,7 +92,7 @@ def main():
             times.append(time.perf_counter() - t)
     step = sorted(times)[len(times) // 2]
     print(json.dumps({"impl": "pytorch-eager", "model": a.model, "batch": a.batch, "channels_last": not a.nchw, "precision": "bf16" if a.bf16 else "fp32",
-                      "threads": torch.get_num_threads(), "step_ms": step * 1e3, "images_per_s": a.batch / step,
+                      "device": a.device, "threads": torch.get_num_threads(), "step_ms": step * 1e3, "images_per_s": a.batch / step,
                       "torch": torch.__version__}))
 
 

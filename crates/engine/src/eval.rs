@@ -14,13 +14,15 @@ pub struct EvalResult {
     pub images: usize,
 }
 
+/// Number of correct top-1 predictions of `logits` `[B, K]` for `labels` `[B]`, as a
+/// 0-dim int64 tensor on their device (no synchronisation).
+pub(crate) fn correct_top1(logits: &Tensor, labels: &Tensor) -> Tensor {
+    logits.argmax(-1, false).eq_tensor(labels).sum(Kind::Int64)
+}
+
 /// Correct top-1 and top-5 predictions of `logits` `[B, K]` for `labels` `[B]`.
 pub(crate) fn correct_topk(logits: &Tensor, labels: &Tensor) -> (i64, i64) {
-    let top1 = logits
-        .argmax(-1, false)
-        .eq_tensor(labels)
-        .sum(Kind::Int64)
-        .int64_value(&[]);
+    let top1 = correct_top1(logits, labels).int64_value(&[]);
     let k = logits.size()[1].min(5);
     let (_, idx) = logits.topk(k, -1, true, true);
     let top5 = idx

@@ -5,14 +5,19 @@ use datasets::{Augment, BatchIter, ImageSet, Normalization};
 use models::Network;
 use serde::{Deserialize, Serialize};
 use tch::nn::VarStore;
-use tch::{Device, Kind};
+use tch::{Device, Kind, Tensor};
 
-use crate::eval::correct_topk;
+use crate::eval::correct_top1;
 use crate::memory_format::vars_to_channels_last;
 use crate::{
     evaluate, progress, to_channels_last, Checkpoint, EngineError, EpochMetrics, LrSchedule,
     MetricsLog, Sgd, SgdConfig,
 };
+
+/// Batches rendered ahead of the one being trained on.
+const PREFETCH_BATCHES: usize = 2;
+/// Training steps between two reads of the running loss (divergence check, progress).
+const SYNC_EVERY: usize = 50;
 
 /// Everything that defines a training run besides the model and the data.
 #[derive(Debug, Clone)]
@@ -170,67 +175,97 @@ fn train_epoch(
         cfg.norm,
         cfg.seed,
         epoch as u64,
-    )
-    .to_device(cfg.device);
+    );
     let n_batches = batches.num_batches().max(1);
     let pb = progress::bar(
         n_batches as u64,
         format!("{} epoch {}/{}", cfg.label, epoch + 1, cfg.epochs),
     );
     let start = Instant::now();
-    let (mut loss_sum, mut correct, mut seen) = (0.0, 0i64, 0usize);
+    // Loss and correct predictions accumulate on the device and are read back only every
+    // `SYNC_EVERY` steps: a read is a device synchronisation, and one per step leaves a
+    // GPU idle while the host prepares the next step.
+    let float_opts = (Kind::Double, cfg.device);
+    let loss_acc = Tensor::zeros([], float_opts);
+    let correct_acc = Tensor::zeros([], (Kind::Int64, cfg.device));
+    let mut seen = 0usize;
     let mut lr = cfg.schedule.lr_at(epoch as f64);
-    for (i, b) in batches.enumerate() {
-        lr = cfg
-            .schedule
-            .lr_at(epoch as f64 + i as f64 / n_batches as f64);
-        let x = if cfg.channels_last {
-            to_channels_last(&b.images)
+    let check = |loss_acc: &Tensor| -> Result<f64, EngineError> {
+        let l = loss_acc.double_value(&[]);
+        if l.is_finite() {
+            Ok(l)
         } else {
-            b.images
-        };
-        let logits = {
-            let _amp = crate::Autocast::new(cfg.precision, cfg.device);
-            net.forward_t(&x, true)
-        };
-        // The loss in float32 whatever the forward precision.
-        let logits = logits.to_kind(Kind::Float);
-        let loss = logits.cross_entropy_for_logits(&b.labels);
-        sgd.zero_grad();
-        loss.backward();
-        if let Some(l) = &cfg.l1_subgradient {
-            tch::no_grad(|| {
-                for t in l1 {
-                    let mut g = t.grad();
-                    if g.defined() {
-                        let _ = g.g_add_(&(t.sign() * l.strength));
-                    }
-                }
-            });
-        }
-        sgd.step(lr);
-        let l = loss.double_value(&[]);
-        if !l.is_finite() {
-            return Err(EngineError::Diverged {
+            Err(EngineError::Diverged {
                 epoch: epoch + 1,
                 loss: l,
+            })
+        }
+    };
+    // A producer thread renders the next batches (host work) while this thread drives
+    // the model; the order and content of batches do not depend on the overlap.
+    std::thread::scope(|scope| -> Result<(), EngineError> {
+        let (tx, rx) = std::sync::mpsc::sync_channel(PREFETCH_BATCHES);
+        scope.spawn(move || {
+            for b in batches {
+                if tx.send(b).is_err() {
+                    break;
+                }
+            }
+        });
+        for (i, b) in rx.into_iter().enumerate() {
+            lr = cfg
+                .schedule
+                .lr_at(epoch as f64 + i as f64 / n_batches as f64);
+            let images = b.images.to_device(cfg.device);
+            let labels = b.labels.to_device(cfg.device);
+            let x = if cfg.channels_last {
+                to_channels_last(&images)
+            } else {
+                images
+            };
+            let logits = {
+                let _amp = crate::Autocast::new(cfg.precision, cfg.device);
+                net.forward_t(&x, true)
+            };
+            // The loss in float32 whatever the forward precision.
+            let logits = logits.to_kind(Kind::Float);
+            let loss = logits.cross_entropy_for_logits(&labels);
+            sgd.zero_grad();
+            loss.backward();
+            if let Some(l) = &cfg.l1_subgradient {
+                tch::no_grad(|| {
+                    for t in l1 {
+                        let mut g = t.grad();
+                        if g.defined() {
+                            let _ = g.g_add_(&(t.sign() * l.strength));
+                        }
+                    }
+                });
+            }
+            sgd.step(lr);
+            let bs = labels.size()[0] as usize;
+            tch::no_grad(|| {
+                let mut la = loss_acc.shallow_clone();
+                let _ = la.g_add_(&(loss.detach().to_kind(Kind::Double) * bs as f64));
+                let mut ca = correct_acc.shallow_clone();
+                let _ = ca.g_add_(&correct_top1(&logits.detach(), &labels));
             });
+            seen += bs;
+            pb.inc(1);
+            if (i + 1) % SYNC_EVERY == 0 {
+                let l = check(&loss_acc)?;
+                let ips = seen as f64 / start.elapsed().as_secs_f64().max(1e-9);
+                pb.set_message(format!(
+                    "loss {:.3} acc {:.1}% {ips:.0} img/s",
+                    l / seen as f64,
+                    100.0 * correct_acc.int64_value(&[]) as f64 / seen as f64
+                ));
+            }
         }
-        let bs = b.labels.size()[0] as usize;
-        loss_sum += l * bs as f64;
-        correct +=
-            tch::no_grad(|| correct_topk(&logits.detach().to_kind(Kind::Float), &b.labels)).0;
-        seen += bs;
-        pb.inc(1);
-        if i % 10 == 0 {
-            let ips = seen as f64 / start.elapsed().as_secs_f64().max(1e-9);
-            pb.set_message(format!(
-                "loss {:.3} acc {:.1}% {ips:.0} img/s",
-                loss_sum / seen as f64,
-                100.0 * correct as f64 / seen as f64
-            ));
-        }
-    }
+        Ok(())
+    })?;
+    let loss_sum = check(&loss_acc)?;
+    let correct = correct_acc.int64_value(&[]);
     pb.finish_and_clear();
     let secs = start.elapsed().as_secs_f64();
     let n = seen.max(1) as f64;

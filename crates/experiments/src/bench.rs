@@ -35,10 +35,14 @@ pub fn train_step(
     warmup: usize,
     channels_last: bool,
     bf16: bool,
+    device: Device,
 ) -> Result<serde_json::Value> {
     let cfg = bench_model(model)?;
     tch::manual_seed(0);
-    let vs = VarStore::new(Device::Cpu);
+    if device.is_cuda() {
+        tch::Cuda::cudnn_set_benchmark(true);
+    }
+    let vs = VarStore::new(device);
     let net = cfg.build(&vs.root())?;
     if channels_last {
         engine::vars_to_channels_last(&vs);
@@ -52,11 +56,11 @@ pub fn train_step(
             nesterov: true,
         },
     );
-    let mut x = Tensor::randn([batch, 3, 32, 32], (Kind::Float, Device::Cpu));
+    let mut x = Tensor::randn([batch, 3, 32, 32], (Kind::Float, device));
     if channels_last {
         x = to_channels_last(&x);
     }
-    let y = Tensor::randint(10, [batch], (Kind::Int64, Device::Cpu));
+    let y = Tensor::randint(10, [batch], (Kind::Int64, device));
     let mut times = Vec::new();
     for i in 0..warmup + iters {
         let t = Instant::now();
@@ -66,7 +70,7 @@ pub fn train_step(
             engine::Precision::Fp32
         };
         let logits = {
-            let _amp = engine::Autocast::new(precision, Device::Cpu);
+            let _amp = engine::Autocast::new(precision, device);
             net.forward_t(&x, true)
         };
         let loss = logits.to_kind(Kind::Float).cross_entropy_for_logits(&y);
@@ -81,7 +85,7 @@ pub fn train_step(
     let step = median(&mut times);
     Ok(
         json!({"impl": "rust-tch", "model": model, "batch": batch, "channels_last": channels_last, "precision": if bf16 { "bf16" } else { "fp32" },
-              "threads": tch::get_num_threads(), "step_ms": step * 1e3, "images_per_s": batch as f64 / step}),
+              "device": format!("{device:?}"), "threads": tch::get_num_threads(), "step_ms": step * 1e3, "images_per_s": batch as f64 / step}),
     )
 }
 

@@ -128,6 +128,9 @@ enum BenchCommand {
         /// bfloat16 autocast forward.
         #[arg(long)]
         bf16: bool,
+        /// cpu, cuda or auto.
+        #[arg(long, default_value = "cpu")]
+        device: String,
     },
     /// C2S2 phase-1 selection step vs training step, masked vs plain forward.
     SelectionStep {
@@ -211,12 +214,7 @@ fn dispatch(cli: Cli) -> Result<()> {
             layout,
             csv,
         }) => {
-            let device = match device.as_str() {
-                "cpu" => tch::Device::Cpu,
-                "cuda" => tch::Device::Cuda(0),
-                "auto" => tch::Device::cuda_if_available(),
-                other => anyhow::bail!("--device {other}: expected cpu, cuda or auto"),
-            };
+            let device = parse_device(&device)?;
             anyhow::ensure!(repeats >= 1, "--repeats must be at least 1");
             let layouts: &[bool] = match layout.as_str() {
                 "nchw" => &[false],
@@ -264,7 +262,16 @@ fn dispatch(cli: Cli) -> Result<()> {
                     warmup,
                     nchw,
                     bf16,
-                } => experiments::bench::train_step(&model, batch, iters, warmup, !nchw, bf16)?,
+                    device,
+                } => experiments::bench::train_step(
+                    &model,
+                    batch,
+                    iters,
+                    warmup,
+                    !nchw,
+                    bf16,
+                    parse_device(&device)?,
+                )?,
                 BenchCommand::SelectionStep {
                     model,
                     batch,
@@ -435,6 +442,22 @@ fn print_models() {
 }
 
 /// 14987722 -> "14,987,722".
+/// A `--device` argument: `cpu`, `cuda` (the first GPU) or `auto`.
+fn parse_device(arg: &str) -> Result<tch::Device> {
+    Ok(match arg {
+        "cpu" => tch::Device::Cpu,
+        "cuda" => {
+            anyhow::ensure!(
+                tch::Cuda::is_available(),
+                "--device cuda: libtorch sees no CUDA device"
+            );
+            tch::Device::Cuda(0)
+        }
+        "auto" => tch::Device::cuda_if_available(),
+        other => anyhow::bail!("--device {other}: expected cpu, cuda or auto"),
+    })
+}
+
 fn group(n: u64) -> String {
     let s = n.to_string();
     let mut out = String::new();

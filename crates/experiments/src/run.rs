@@ -103,9 +103,10 @@ pub fn run_dir(spec: &Spec, seed: u64) -> PathBuf {
         .join(format!("seed{seed}-{}", run_key(spec, seed)))
 }
 
-/// The device a spec asks for.
+/// The device a spec asks for. On CUDA, cuDNN's autotuner is switched on: the input
+/// sizes of a run are fixed, so the fastest convolution algorithm is found once.
 pub fn device(spec: &Spec) -> Result<Device> {
-    Ok(match spec.device {
+    let device = match spec.device {
         DeviceSpec::Auto => Device::cuda_if_available(),
         DeviceSpec::Cpu => Device::Cpu,
         DeviceSpec::Cuda => {
@@ -115,7 +116,11 @@ pub fn device(spec: &Spec) -> Result<Device> {
             );
             Device::Cuda(0)
         }
-    })
+    };
+    if device.is_cuda() {
+        tch::Cuda::cudnn_set_benchmark(true);
+    }
+    Ok(device)
 }
 
 /// Label of the training budget, e.g. `cosine-50ep`.

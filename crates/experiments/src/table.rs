@@ -1,11 +1,9 @@
 //! The small results table printed (and written) after a run.
 use std::fmt::Write;
 
-use crate::summary::Summary;
+use analysis::record::pct_removed;
 
-fn pct_removed(before: u64, after: u64) -> f64 {
-    100.0 * (1.0 - after as f64 / before.max(1) as f64)
-}
+use crate::summary::Summary;
 
 /// A Markdown table with one row per seed and a mean row when there are several.
 pub fn markdown(summaries: &[Summary]) -> String {
