@@ -6,6 +6,7 @@ mod autocast;
 mod checkpoint;
 mod error;
 mod eval;
+mod flat;
 mod memory_format;
 mod metrics;
 mod optim;

@@ -1,6 +1,8 @@
 use serde::{Deserialize, Serialize};
 use tch::Tensor;
 
+use crate::flat::FlatBuffers;
+
 /// Hyper-parameters of SGD with momentum (PyTorch's formulation: the momentum buffer
 /// accumulates `grad + weight_decay * param`).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -25,10 +27,19 @@ impl Default for SgdConfig {
 
 /// SGD over a fixed list of named parameters. Its momentum buffers are plain tensors, so
 /// they go into checkpoints (tch's built-in optimizer keeps them out of reach).
+///
+/// At the first step, when every parameter has a gradient and all share one kind and
+/// device, parameters, gradients and momentum buffers move into one flat buffer each
+/// (see `flat.rs`) and each update is a few kernels over those; otherwise, or once
+/// something re-points a parameter's storage, it updates tensor by tensor. Both paths do
+/// the same arithmetic element by element.
 pub struct Sgd {
     pub config: SgdConfig,
     params: Vec<(String, Tensor)>,
     momentum: Vec<Option<Tensor>>,
+    flat: Option<FlatBuffers>,
+    /// Whether to gather into flat buffers at the next step.
+    try_flat: bool,
 }
 
 impl Sgd {
@@ -40,7 +51,37 @@ impl Sgd {
             config,
             params,
             momentum: (0..n).map(|_| None).collect(),
+            flat: None,
+            try_flat: true,
         }
+    }
+
+    /// Never gathers into flat buffers: one update per tensor (for comparisons).
+    pub fn per_tensor(mut self) -> Self {
+        self.try_flat = false;
+        self
+    }
+
+    /// Whether updates currently run over flat buffers.
+    pub fn is_flat(&self) -> bool {
+        self.flat.is_some()
+    }
+
+    fn tensors(&self) -> Vec<Tensor> {
+        self.params.iter().map(|(_, p)| p.shallow_clone()).collect()
+    }
+
+    /// The flat buffers, if they still alias every parameter and gradient; else drops
+    /// them (for good: per-tensor updates from then on).
+    fn intact_flat(&mut self) -> Option<&FlatBuffers> {
+        let ok = self
+            .flat
+            .as_ref()
+            .is_some_and(|f| f.intact(&self.tensors()));
+        if !ok && self.flat.take().is_some() {
+            tracing::warn!("SGD: a parameter's storage was replaced; updating tensor by tensor");
+        }
+        self.flat.as_ref()
     }
 
     /// SGD over every trainable variable of `vs` (those that require gradients), sorted by
@@ -56,6 +97,11 @@ impl Sgd {
     }
 
     pub fn zero_grad(&mut self) {
+        if let Some(f) = self.intact_flat() {
+            let mut g = f.grads.shallow_clone();
+            let _ = g.zero_();
+            return;
+        }
         for (_, p) in &mut self.params {
             let mut g = p.grad();
             if g.defined() {
@@ -70,7 +116,39 @@ impl Sgd {
     /// temporary the size of a parameter is allocated; the gradient buffer is overwritten
     /// (it is zeroed before the next backward anyway).
     pub fn step(&mut self, lr: f64) {
+        if self.try_flat && self.flat.is_none() {
+            self.try_flat = false;
+            self.flat = FlatBuffers::gather(&self.tensors(), &self.momentum);
+            if let Some(f) = &self.flat {
+                for (i, (_, p)) in self.params.iter().enumerate() {
+                    self.momentum[i] = Some(f.momentum_of(i, p));
+                }
+            }
+        }
         let c = self.config;
+        if let Some(f) = self.intact_flat() {
+            tch::no_grad(|| {
+                let wd = Tensor::from(c.weight_decay as f32);
+                let momentum = Tensor::from(c.momentum as f32);
+                let neg_lr = Tensor::from(-lr as f32);
+                let mut g = f.grads.shallow_clone();
+                if c.weight_decay != 0.0 {
+                    let _ = g.addcmul_(&f.params, &wd);
+                }
+                if c.momentum != 0.0 {
+                    let mut b = f.momentum.shallow_clone();
+                    let _ = b.g_mul_scalar_(c.momentum).g_add_(&g);
+                    if c.nesterov {
+                        let _ = g.addcmul_(&b, &momentum);
+                    } else {
+                        g = b;
+                    }
+                }
+                let mut p = f.params.shallow_clone();
+                let _ = p.addcmul_(&g, &neg_lr);
+            });
+            return;
+        }
         tch::no_grad(|| {
             // 0-dim tensors act as scalars in type promotion and on any device.
             let wd = Tensor::from(c.weight_decay as f32);
@@ -118,6 +196,13 @@ impl Sgd {
     pub fn set_momentum(&mut self, name: &str, value: &Tensor) -> bool {
         match self.params.iter().position(|(n, _)| n == name) {
             Some(i) if self.params[i].1.size() == value.size() => {
+                if self.flat.is_some() {
+                    if let Some(b) = &self.momentum[i] {
+                        // A view into the flat buffer: overwrite it in place.
+                        tch::no_grad(|| b.shallow_clone().copy_(value));
+                        return true;
+                    }
+                }
                 let b = self.params[i].1.zeros_like();
                 tch::no_grad(|| {
                     let mut b2 = b.shallow_clone();

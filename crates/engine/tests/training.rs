@@ -222,3 +222,91 @@ fn bf16_autocast_runs_convolutions_in_bfloat16_and_ends_with_its_region() {
     let _fp32 = Autocast::new(Precision::Fp32, Device::Cpu);
     assert!(!Autocast::is_enabled(Device::Cpu));
 }
+
+/// Tensors by name.
+type Named = Vec<(String, Tensor)>;
+
+/// Three SGD steps on a tiny channels-last ResNet; returns the final weights and
+/// momentum buffers by name, and whether the updates ran over flat buffers.
+/// Starts from `init`'s weights; inputs are a fixed function, not the global RNG, which
+/// tests running in parallel share.
+fn three_steps(init: &VarStore, flat: bool, nesterov: bool) -> (Named, Named, bool) {
+    let (mut vs, net) = build(2);
+    vs.copy(init).unwrap();
+    vars_to_channels_last(&vs);
+    let cfg = SgdConfig {
+        lr: 0.05,
+        momentum: 0.9,
+        weight_decay: 5e-4,
+        nesterov,
+    };
+    let mut sgd = Sgd::for_trainable(&vs, cfg);
+    if !flat {
+        sgd = sgd.per_tensor();
+    }
+    let x = (Tensor::arange(6 * 3 * 32 * 32, (Kind::Float, Device::Cpu)) * 0.37)
+        .sin()
+        .view([6, 3, 32, 32]);
+    let x = to_channels_last(&x);
+    let y = Tensor::from_slice(&[0i64, 1, 2, 3, 4, 5]);
+    for _ in 0..3 {
+        sgd.zero_grad();
+        net.forward_t(&x, true)
+            .cross_entropy_for_logits(&y)
+            .backward();
+        sgd.step(0.05);
+    }
+    let mut weights: Named = vs.variables().into_iter().collect();
+    weights.sort_by(|a, b| a.0.cmp(&b.0));
+    (weights, sgd.momentum_buffers(), sgd.is_flat())
+}
+
+#[test]
+fn flat_and_per_tensor_sgd_updates_agree() {
+    let (init, _) = build(2);
+    for nesterov in [true, false] {
+        let (w_flat, m_flat, was_flat) = three_steps(&init, true, nesterov);
+        let (w_each, m_each, was_each) = three_steps(&init, false, nesterov);
+        assert!(was_flat && !was_each);
+        assert_eq!(w_flat.len(), w_each.len());
+        assert_eq!(m_flat.len(), m_each.len());
+        for ((n, a), (_, b)) in w_flat.iter().zip(&w_each).chain(m_flat.iter().zip(&m_each)) {
+            let diff = (a - b).abs().max().double_value(&[]);
+            assert!(diff < 1e-6, "{n}: flat and per-tensor differ by {diff}");
+            assert_eq!(a.stride(), b.stride(), "{n}: layout changed");
+        }
+    }
+}
+
+#[test]
+fn sgd_leaves_flat_buffers_when_a_parameter_is_re_pointed() {
+    let p = Tensor::from_slice(&[1.0f32, -2.0]).set_requires_grad(true);
+    let q = Tensor::from_slice(&[0.5f32]).set_requires_grad(true);
+    let cfg = SgdConfig {
+        lr: 0.1,
+        momentum: 0.0,
+        weight_decay: 0.0,
+        nesterov: false,
+    };
+    let mut sgd = Sgd::new(
+        vec![
+            ("p".into(), p.shallow_clone()),
+            ("q".into(), q.shallow_clone()),
+        ],
+        cfg,
+    );
+    let loss = |p: &Tensor, q: &Tensor| (p.sum(Kind::Float) + q.sum(Kind::Float)).backward();
+    sgd.zero_grad();
+    loss(&p, &q);
+    sgd.step(0.1);
+    assert!(sgd.is_flat());
+    assert!((p.double_value(&[0]) - 0.9).abs() < 1e-6);
+    // Replace q's storage behind the optimizer's back: it must notice and still update q.
+    tch::no_grad(|| q.shallow_clone().set_data(&Tensor::from_slice(&[10.0f32])));
+    sgd.zero_grad();
+    loss(&p, &q);
+    sgd.step(0.1);
+    assert!(!sgd.is_flat());
+    assert!((q.double_value(&[0]) - 9.9).abs() < 1e-6);
+    assert!((p.double_value(&[0]) - 0.8).abs() < 1e-6);
+}
