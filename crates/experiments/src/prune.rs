@@ -38,9 +38,24 @@ pub fn load_model_dir(dir: &Path, expected: &ModelConfig, device: Device) -> Res
             expected.arch_name()
         );
     }
+    let weights = dir.join("model.safetensors");
+    if !weights.is_file() {
+        // A results folder can hold a run's record without its weights (large models are
+        // committed only once final): say which spec produces them.
+        let spec = analysis::record::Summary::read(&dir.join("summary.json"))
+            .map(|s| s.spec_name)
+            .unwrap_or_else(|_| "<the spec that trained it>".into());
+        bail!(
+            "{} is missing: this folder holds the record of a run but not its weights; \
+             produce them with `cargo run --release -p experiments -- {spec}` and \
+             `experiments publish <its run directory> {}`",
+            weights.display(),
+            dir.display()
+        );
+    }
     let vs = VarStore::new(device);
     let net = cfg.build(&vs.root())?;
-    load_weights(&vs, &dir.join("model.safetensors"))
+    load_weights(&vs, &weights)
         .with_context(|| format!("loading the model in {}", dir.display()))?;
     Ok(PrunedModel {
         config: cfg,

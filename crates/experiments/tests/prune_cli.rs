@@ -147,6 +147,23 @@ fn a_model_folder_that_does_not_fit_is_refused() {
     assert!(!o.status.success());
     assert!(text(&o).contains("bad/model.json"), "{}", text(&o));
 
+    // A record without its weights (large models are committed only once final): the
+    // error names the missing file and the spec that produces it.
+    let bare = tmp.path().join("bare");
+    std::fs::create_dir_all(&bare).unwrap();
+    for f in ["model.json", "summary.json"] {
+        std::fs::copy(from.join(f), bare.join(f)).unwrap();
+    }
+    let spec_text = spec(tmp.path(), "p", 1, &format!("prune:\n  method: l1_norm\n  from: {}\n  widths: {{ inner: [4, 4, 4, 4, 4, 4, 4, 4, 4] }}\n", bare.display()));
+    std::fs::write(&path, &spec_text).unwrap();
+    let o = experiments(&[path.to_str().unwrap()]);
+    assert!(!o.status.success());
+    assert!(
+        text(&o).contains("bare/model.safetensors is missing") && text(&o).contains("-- base`"),
+        "{}",
+        text(&o)
+    );
+
     // Bad prune options are spec errors with the field path.
     let bad_tau = spec(
         tmp.path(),
