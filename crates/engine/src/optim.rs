@@ -126,59 +126,31 @@ impl Sgd {
             }
         }
         let c = self.config;
-        if let Some(f) = self.intact_flat() {
-            tch::no_grad(|| {
-                let wd = Tensor::from(c.weight_decay as f32);
-                let momentum = Tensor::from(c.momentum as f32);
-                let neg_lr = Tensor::from(-lr as f32);
-                let mut g = f.grads.shallow_clone();
-                if c.weight_decay != 0.0 {
-                    let _ = g.addcmul_(&f.params, &wd);
-                }
-                if c.momentum != 0.0 {
-                    let mut b = f.momentum.shallow_clone();
-                    let _ = b.g_mul_scalar_(c.momentum).g_add_(&g);
-                    if c.nesterov {
-                        let _ = g.addcmul_(&b, &momentum);
-                    } else {
-                        g = b;
-                    }
-                }
-                let mut p = f.params.shallow_clone();
-                let _ = p.addcmul_(&g, &neg_lr);
-            });
-            return;
-        }
         tch::no_grad(|| {
             // 0-dim tensors act as scalars in type promotion and on any device.
-            let wd = Tensor::from(c.weight_decay as f32);
-            let momentum = Tensor::from(c.momentum as f32);
-            let neg_lr = Tensor::from(-lr as f32);
+            let s = Scalars {
+                wd: Tensor::from(c.weight_decay as f32),
+                momentum: Tensor::from(c.momentum as f32),
+                neg_lr: Tensor::from(-lr as f32),
+            };
+            if let Some(f) = self.intact_flat() {
+                // The flat momentum buffer starts at zero: `m * 0 + g` is `g`, PyTorch's
+                // first-step initialisation.
+                let mut b = Some(f.momentum.shallow_clone());
+                update(
+                    &c,
+                    &s,
+                    &mut f.params.shallow_clone(),
+                    f.grads.shallow_clone(),
+                    &mut b,
+                );
+                return;
+            }
             for ((_, p), buf) in self.params.iter_mut().zip(self.momentum.iter_mut()) {
-                let mut g = p.grad();
-                if !g.defined() {
-                    continue;
+                let g = p.grad();
+                if g.defined() {
+                    update(&c, &s, p, g, buf);
                 }
-                if c.weight_decay != 0.0 {
-                    let _ = g.addcmul_(p, &wd);
-                }
-                if c.momentum != 0.0 {
-                    match buf {
-                        Some(b) => {
-                            let _ = b.g_mul_scalar_(c.momentum).g_add_(&g);
-                        }
-                        None => {
-                            *buf = Some(g.detach().copy());
-                        }
-                    }
-                    let b = buf.as_ref().expect("momentum buffer set above");
-                    if c.nesterov {
-                        let _ = g.addcmul_(b, &momentum);
-                    } else {
-                        g = b.shallow_clone();
-                    }
-                }
-                let _ = p.addcmul_(&g, &neg_lr);
             }
         });
     }
@@ -214,4 +186,34 @@ impl Sgd {
             _ => false,
         }
     }
+}
+
+/// The 0-dim scalar tensors of one update.
+struct Scalars {
+    wd: Tensor,
+    momentum: Tensor,
+    neg_lr: Tensor,
+}
+
+/// One SGD update of `p` with gradient `g` (overwritten) and momentum buffer `buf`
+/// (created from `g` at the first update).
+fn update(c: &SgdConfig, s: &Scalars, p: &mut Tensor, mut g: Tensor, buf: &mut Option<Tensor>) {
+    if c.weight_decay != 0.0 {
+        let _ = g.addcmul_(p, &s.wd);
+    }
+    if c.momentum != 0.0 {
+        match buf {
+            Some(b) => {
+                let _ = b.g_mul_scalar_(c.momentum).g_add_(&g);
+            }
+            None => *buf = Some(g.detach().copy()),
+        }
+        let b = buf.as_ref().expect("momentum buffer set above");
+        if c.nesterov {
+            let _ = g.addcmul_(b, &s.momentum);
+        } else {
+            g = b.shallow_clone();
+        }
+    }
+    let _ = p.addcmul_(&g, &s.neg_lr);
 }
