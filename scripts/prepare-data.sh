@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
 # Prepares a data set under data/ (git-ignored).
 #   scripts/prepare-data.sh cifar10
+#   scripts/prepare-data.sh imagenet-sample
 # CIFAR-10: unpacks a local archive when one is given (CIFAR10_ARCHIVE=path, either the
 # official cifar-10-binary.tar.gz or the JPEG folder archive) or found at
 # ../shared/data/cifar10-jpeg.tar.gz; otherwise downloads the official binary release
-# and checks its MD5. Idempotent.
+# and checks its MD5. ImageNet sample: the small real ILSVRC-2012 sample (Imagenette
+# classes at 224 px + original-size validation images + label files) from
+# IMAGENET_SAMPLE_ARCHIVE=path or ../shared/data/imagenet-sample.tar.gz, for pipeline
+# checks (the full ImageNet must be downloaded by hand from image-net.org). Idempotent.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 DATA="$ROOT/data"
@@ -38,8 +42,21 @@ cifar10)
   fi
   echo "prepare-data: CIFAR-10 ready at $dest"
   ;;
+imagenet-sample)
+  dest="$DATA/imagenet-sample"
+  if [ -d "$dest/imagenette2-224/train" ]; then
+    echo "prepare-data: ImageNet sample already at $dest"; exit 0
+  fi
+  archive="${IMAGENET_SAMPLE_ARCHIVE:-$ROOT/../shared/data/imagenet-sample.tar.gz}"
+  [ -f "$archive" ] || { echo "prepare-data: no ImageNet sample archive at $archive (give IMAGENET_SAMPLE_ARCHIVE=...)" >&2; exit 1; }
+  mkdir -p "$DATA"
+  echo "prepare-data: unpacking $archive into $DATA"
+  tar -xzf "$archive" -C "$DATA"
+  [ -d "$dest/imagenette2-224/train" ] || { echo "prepare-data: $archive did not hold imagenet-sample/imagenette2-224/train" >&2; exit 1; }
+  echo "prepare-data: ImageNet sample ready at $dest"
+  ;;
 *)
-  echo "prepare-data: unknown data set '$what' (known: cifar10; ImageNet and VOC must be downloaded by hand, see README)" >&2
+  echo "prepare-data: unknown data set '$what' (known: cifar10, imagenet-sample; the full ImageNet and VOC must be downloaded by hand, see README)" >&2
   exit 2
   ;;
 esac

@@ -55,41 +55,7 @@ impl ImageSet {
         n_val: usize,
         seed: u64,
     ) -> Result<(ImageSet, ImageSet), DatasetError> {
-        if n_val >= self.len() {
-            return Err(DatasetError::Invalid(format!(
-                "validation split of {n_val} images leaves nothing to train on ({} images)",
-                self.len()
-            )));
-        }
-        let n_classes = self
-            .labels
-            .iter()
-            .copied()
-            .max()
-            .map_or(0, |m| m as usize + 1);
-        let mut by_class: Vec<Vec<usize>> = vec![Vec::new(); n_classes];
-        for (i, &l) in self.labels.iter().enumerate() {
-            by_class[l as usize].push(i);
-        }
-        let mut rng = crate::batches::seeded_rng(seed, 0x5EED_5911);
-        for idx in &mut by_class {
-            rand::seq::SliceRandom::shuffle(idx.as_mut_slice(), &mut rng);
-        }
-        // Round-robin over classes so every class gives (almost) the same share.
-        let mut val = Vec::with_capacity(n_val);
-        let mut depth = 0;
-        while val.len() < n_val {
-            for idx in &by_class {
-                if val.len() < n_val && depth < idx.len() {
-                    val.push(idx[depth]);
-                }
-            }
-            depth += 1;
-        }
-        let mut is_val = vec![false; self.len()];
-        val.iter().for_each(|&i| is_val[i] = true);
-        val.sort_unstable();
-        let train: Vec<usize> = (0..self.len()).filter(|&i| !is_val[i]).collect();
+        let (train, val) = crate::split::balanced_split(&self.labels, n_val, seed)?;
         Ok((self.subset(&train), self.subset(&val)))
     }
 }

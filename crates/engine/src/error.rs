@@ -12,6 +12,8 @@ pub enum EngineError {
     Write { path: PathBuf, reason: String },
     #[error("torch error: {0}")]
     Torch(#[from] tch::TchError),
+    #[error(transparent)]
+    Data(#[from] datasets::DatasetError),
     #[error("training diverged at epoch {epoch}: loss is {loss}")]
     Diverged { epoch: usize, loss: f64 },
 }

@@ -1,9 +1,9 @@
-use datasets::{BatchIter, ImageSet, Normalization};
+use datasets::BatchSource;
 use models::Network;
 use serde::{Deserialize, Serialize};
 use tch::{Device, Kind, Tensor};
 
-use crate::to_channels_last;
+use crate::{to_channels_last, EngineError};
 
 /// Evaluation of a classifier on a labelled set. Accuracies in percent.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -33,37 +33,40 @@ pub(crate) fn correct_topk(logits: &Tensor, labels: &Tensor) -> (i64, i64) {
     (top1, top5)
 }
 
-/// Evaluates `net` in eval mode (BN running statistics), without gradients.
+/// Evaluates `net` in eval mode (BN running statistics), without gradients, on the
+/// evaluation batches of `source`. Fails only when the data cannot be read.
 pub fn evaluate(
     net: &dyn Network,
-    set: &ImageSet,
+    source: &dyn BatchSource,
     batch_size: usize,
-    norm: Normalization,
     device: Device,
     channels_last: bool,
-) -> EvalResult {
+) -> Result<EvalResult, EngineError> {
     let (mut loss, mut c1, mut c5, mut n) = (0.0, 0, 0, 0usize);
-    tch::no_grad(|| {
-        for b in BatchIter::eval(set, batch_size, norm).to_device(device) {
+    tch::no_grad(|| -> Result<(), EngineError> {
+        for b in source.eval_batches(batch_size) {
+            let b = b?;
+            let (images, labels) = (b.images.to_device(device), b.labels.to_device(device));
             let x = if channels_last {
-                to_channels_last(&b.images)
+                to_channels_last(&images)
             } else {
-                b.images
+                images
             };
             let logits = net.forward_t(&x, false);
-            let bs = b.labels.size()[0] as usize;
-            loss += logits.cross_entropy_for_logits(&b.labels).double_value(&[]) * bs as f64;
-            let (a, b5) = correct_topk(&logits, &b.labels);
+            let bs = labels.size()[0] as usize;
+            loss += logits.cross_entropy_for_logits(&labels).double_value(&[]) * bs as f64;
+            let (a, b5) = correct_topk(&logits, &labels);
             c1 += a;
             c5 += b5;
             n += bs;
         }
-    });
+        Ok(())
+    })?;
     let n_f = n.max(1) as f64;
-    EvalResult {
+    Ok(EvalResult {
         loss: loss / n_f,
         top1: 100.0 * c1 as f64 / n_f,
         top5: 100.0 * c5 as f64 / n_f,
         images: n,
-    }
+    })
 }

@@ -2,7 +2,7 @@ use datasets::BatchStream;
 use models::Network;
 use tch::nn::VarStore;
 
-use crate::{to_channels_last, Sgd, SgdConfig};
+use crate::{to_channels_last, EngineError, Sgd, SgdConfig};
 
 /// Loss and accuracy over a run of training iterations.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -24,12 +24,12 @@ pub fn train_iterations(
     stream: &mut BatchStream,
     iterations: usize,
     channels_last: bool,
-) -> StepStats {
+) -> Result<StepStats, EngineError> {
     let mut opt = Sgd::for_trainable(vs, sgd);
     let start = std::time::Instant::now();
     let (mut loss_sum, mut correct, mut seen) = (0.0, 0i64, 0i64);
     for _ in 0..iterations {
-        let b = stream.next_batch();
+        let b = stream.next_batch()?;
         let x = if channels_last {
             to_channels_last(&b.images)
         } else {
@@ -46,10 +46,10 @@ pub fn train_iterations(
         seen += n;
     }
     let seen_f = seen.max(1) as f64;
-    StepStats {
+    Ok(StepStats {
         iterations,
         mean_loss: loss_sum / seen_f,
         train_top1: 100.0 * correct as f64 / seen_f,
         seconds: start.elapsed().as_secs_f64(),
-    }
+    })
 }

@@ -1,7 +1,7 @@
 use std::path::Path;
 use std::time::Instant;
 
-use datasets::{Augment, BatchIter, ImageSet, Normalization};
+use datasets::BatchSource;
 use models::Network;
 use serde::{Deserialize, Serialize};
 use tch::nn::VarStore;
@@ -26,9 +26,6 @@ pub struct TrainConfig {
     pub batch_size: usize,
     pub sgd: SgdConfig,
     pub schedule: LrSchedule,
-    /// Training augmentation; `None` trains on the plain images.
-    pub augment: Option<Augment>,
-    pub norm: Normalization,
     /// Seed of shuffling and augmentation.
     pub seed: u64,
     pub eval_batch_size: usize,
@@ -53,10 +50,11 @@ pub struct L1Subgradient {
     pub strength: f64,
 }
 
-/// The images a run trains on, and the held-out validation images it reports.
+/// The images a run trains on, and the held-out validation images it reports (each
+/// split carries its own augmentation and normalization).
 pub struct TrainData<'a> {
-    pub train: &'a ImageSet,
-    pub val: Option<&'a ImageSet>,
+    pub train: &'a dyn BatchSource,
+    pub val: Option<&'a dyn BatchSource>,
 }
 
 /// The result of [`fit`].
@@ -122,16 +120,16 @@ pub fn fit(
             None => Vec::new(),
         };
         let m = train_epoch(net, &mut sgd, cfg, data.train, epoch, &l1_handles)?;
-        let val = data.val.map(|v| {
-            evaluate(
+        let val = match data.val {
+            Some(v) => Some(evaluate(
                 net,
                 v,
                 cfg.eval_batch_size,
-                cfg.norm,
                 cfg.device,
                 cfg.channels_last,
-            )
-        });
+            )?),
+            None => None,
+        };
         let metrics = EpochMetrics {
             val_loss: val.map(|v| v.loss),
             val_top1: val.map(|v| v.top1),
@@ -164,18 +162,11 @@ fn train_epoch(
     net: &dyn Network,
     sgd: &mut Sgd,
     cfg: &TrainConfig,
-    set: &ImageSet,
+    set: &dyn BatchSource,
     epoch: usize,
     l1: &[tch::Tensor],
 ) -> Result<EpochMetrics, EngineError> {
-    let batches = BatchIter::train(
-        set,
-        cfg.batch_size,
-        cfg.augment,
-        cfg.norm,
-        cfg.seed,
-        epoch as u64,
-    );
+    let batches = set.train_batches(cfg.batch_size, cfg.seed, epoch as u64);
     let n_batches = batches.num_batches().max(1);
     let pb = progress::bar(
         n_batches as u64,
@@ -213,6 +204,7 @@ fn train_epoch(
             }
         });
         for (i, b) in rx.into_iter().enumerate() {
+            let b = b?;
             lr = cfg
                 .schedule
                 .lr_at(epoch as f64 + i as f64 / n_batches as f64);

@@ -3,7 +3,7 @@
 //! follows PyTorch's update rule.
 use std::path::Path;
 
-use datasets::{Augment, ImageSet, CIFAR10_NORMALIZATION};
+use datasets::{Augment, AugmentedSet, ImageSet, CIFAR10_NORMALIZATION};
 use engine::*;
 use models::{ModelConfig, Network, ResNetCifarConfig, Shortcut};
 use tch::nn::VarStore;
@@ -55,8 +55,6 @@ fn config(epochs: usize, stop: Option<usize>) -> TrainConfig {
             warmup_epochs: 0.5,
             kind: ScheduleKind::Cosine { min_lr: 0.0 },
         },
-        augment: Some(Augment::default()),
-        norm: CIFAR10_NORMALIZATION,
         seed: 11,
         eval_batch_size: 32,
         channels_last: false,
@@ -84,13 +82,19 @@ fn run(
     val: &ImageSet,
 ) -> (VarStore, TrainOutcome) {
     let (vs, net) = build(init_seed);
+    let train = AugmentedSet::new(
+        train.clone(),
+        Some(Augment::default()),
+        CIFAR10_NORMALIZATION,
+    );
+    let val = AugmentedSet::new(val.clone(), None, CIFAR10_NORMALIZATION);
     let out = fit(
         net.as_ref(),
         &vs,
         &config(epochs, stop),
         TrainData {
-            train,
-            val: Some(val),
+            train: &train,
+            val: Some(&val),
         },
         dir,
     )
@@ -192,16 +196,9 @@ fn sgd_matches_pytorch_update_rule() {
 
 #[test]
 fn evaluation_counts_top1_and_top5() {
-    let (train, _) = (synthetic(20, 3), ());
+    let set = AugmentedSet::new(synthetic(20, 3), None, CIFAR10_NORMALIZATION);
     let (_vs, net) = build(1);
-    let r = evaluate(
-        net.as_ref(),
-        &train,
-        7,
-        CIFAR10_NORMALIZATION,
-        Device::Cpu,
-        false,
-    );
+    let r = evaluate(net.as_ref(), &set, 7, Device::Cpu, false).unwrap();
     assert_eq!(r.images, 20);
     assert!(r.top5 >= r.top1 && (0.0..=100.0).contains(&r.top5));
 }

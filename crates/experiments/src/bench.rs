@@ -5,9 +5,9 @@ use std::path::Path;
 use std::time::Instant;
 
 use anyhow::{Context, Result};
-use datasets::{Augment, BatchIter, Cifar10, CIFAR10_NORMALIZATION};
+use datasets::{Augment, BatchIter, BatchSource, Cifar10, CIFAR10_NORMALIZATION};
 use engine::{to_channels_last, Sgd, SgdConfig};
-use models::{ModelConfig, ResNetCifarConfig, Shortcut, VggCifarConfig};
+use models::{ModelConfig, ResNet18Config, ResNetCifarConfig, Shortcut, VggCifarConfig};
 use serde_json::json;
 use tch::nn::VarStore;
 use tch::{Device, Kind, Tensor};
@@ -17,7 +17,8 @@ pub fn bench_model(name: &str) -> Result<ModelConfig> {
     Ok(match name {
         "resnet20" => ModelConfig::ResnetCifar(ResNetCifarConfig::resnet(20, Shortcut::A)),
         "vgg16" => ModelConfig::Vgg16Cifar(VggCifarConfig::default()),
-        other => anyhow::bail!("unknown bench model `{other}` (resnet20 or vgg16)"),
+        "resnet18" => ModelConfig::Resnet18(ResNet18Config::default()),
+        other => anyhow::bail!("unknown bench model `{other}` (resnet20, vgg16 or resnet18)"),
     })
 }
 
@@ -56,11 +57,16 @@ pub fn train_step(
             nesterov: true,
         },
     );
-    let mut x = Tensor::randn([batch, 3, 32, 32], (Kind::Float, device));
+    let (h, w) = cfg.default_input_hw();
+    let mut x = Tensor::randn([batch, 3, h, w], (Kind::Float, device));
     if channels_last {
         x = to_channels_last(&x);
     }
-    let y = Tensor::randint(10, [batch], (Kind::Int64, device));
+    let classes = match &cfg {
+        ModelConfig::Resnet18(c) => c.num_classes,
+        _ => 10,
+    };
+    let y = Tensor::randint(classes, [batch], (Kind::Int64, device));
     let mut times = Vec::new();
     for i in 0..warmup + iters {
         let t = Instant::now();
@@ -113,6 +119,41 @@ pub fn data(root: &Path, batch: usize) -> Result<serde_json::Value> {
     Ok(
         json!({"train_images": c.train.len(), "load_seconds": load_s, "augmented_images_per_s": n as f64 / aug_s,
               "batch": batch, "rayon_threads": rayon::current_num_threads()}),
+    )
+}
+
+/// Times the ImageNet input pipeline on the images of `root/<class>/*` (decode, then the
+/// training transform: random-resized crop + flip; and the evaluation transform: resize
+/// 256 + centre crop 224), in batches of `batch`, on rayon's threads.
+pub fn imagenet_data(root: &Path, batch: usize) -> Result<serde_json::Value> {
+    let classes = datasets::class_folders(root)?;
+    let folder = datasets::ImageFolder::scan(root, &classes)
+        .with_context(|| format!("scanning {}", root.display()))?;
+    let mut src = datasets::FolderSource {
+        folder,
+        transform: datasets::ImageNetTransform::default(),
+        augment: true,
+        norm: datasets::IMAGENET_NORMALIZATION,
+    };
+    let mut rate = |train: bool| -> Result<f64> {
+        src.augment = train;
+        let t = Instant::now();
+        let mut n = 0;
+        let batches = if train {
+            src.train_batches(batch, 0, 0)
+        } else {
+            src.eval_batches(batch)
+        };
+        for b in batches {
+            n += b?.labels.size()[0] as usize;
+        }
+        Ok(n as f64 / t.elapsed().as_secs_f64())
+    };
+    let train = rate(true)?;
+    let eval = rate(false)?;
+    Ok(
+        json!({"images": src.folder.len(), "classes": classes.len(), "train_images_per_s": train,
+              "eval_images_per_s": eval, "batch": batch, "rayon_threads": rayon::current_num_threads()}),
     )
 }
 

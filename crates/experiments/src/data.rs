@@ -1,8 +1,11 @@
-//! Loads the data set a spec names.
+//! Loads the data set a spec names, as batch sources for training and evaluation.
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
-use datasets::{Cifar10, Cifar10Source, ImageSet};
+use datasets::{
+    Augment, AugmentedSet, BatchSource, Cifar10, Cifar10Source, FolderSource, ImageNet,
+    ImageNetTransform, CIFAR10_NORMALIZATION, IMAGENET_NORMALIZATION,
+};
 
 use crate::spec::{DatasetName, Spec};
 
@@ -10,13 +13,21 @@ use crate::spec::{DatasetName, Spec};
 /// holds out the same images.
 pub const SPLIT_SEED: u64 = 0x0C25_2018;
 
-/// Train / validation / test images of a classification data set.
+/// Train / validation / test splits of a classification data set. The validation
+/// split (carved from the training set) and the test split are never augmented.
 pub struct ClassificationData {
-    pub train: ImageSet,
-    pub val: Option<ImageSet>,
-    pub test: ImageSet,
+    pub train: Box<dyn BatchSource>,
+    pub val: Option<Box<dyn BatchSource>>,
+    pub test: Box<dyn BatchSource>,
     /// Where the images came from, stated in summaries (e.g. the JPEG caveat).
     pub source: String,
+}
+
+impl ClassificationData {
+    /// The validation split, if any, as the engine takes it.
+    pub fn val(&self) -> Option<&dyn BatchSource> {
+        self.val.as_deref()
+    }
 }
 
 /// A relative data-set root is taken from the working directory, falling back to the
@@ -36,24 +47,23 @@ pub fn resolve_root(root: &Path) -> PathBuf {
 
 /// Loads the spec's data set and carves the validation split.
 pub fn load(spec: &Spec) -> Result<ClassificationData> {
-    let d = &spec.dataset;
-    let root = resolve_root(&d.root);
-    match d.name {
-        DatasetName::Cifar10 => {}
-        DatasetName::Imagenet | DatasetName::Voc2011 => {
-            let (what, hint) = if d.name == DatasetName::Imagenet {
-                ("ImageNet (ILSVRC-2012)", "download ILSVRC-2012 from image-net.org and give its folder with train/<wnid>/ and val/<wnid>/ as dataset.root")
-            } else {
-                ("PASCAL VOC 2011", "download VOCtrainval_25-May-2011.tar and SBD, and give the VOCdevkit folder as dataset.root")
-            };
+    let root = resolve_root(&spec.dataset.root);
+    match spec.dataset.name {
+        DatasetName::Cifar10 => load_cifar10(spec, &root),
+        DatasetName::Imagenet => load_imagenet(spec, &root),
+        DatasetName::Voc2011 => {
             if !root.exists() {
-                bail!("data set not found at {}: {hint}", root.display());
+                bail!("data set not found at {}: download VOCtrainval_25-May-2011.tar and SBD, and give the VOCdevkit folder as dataset.root", root.display());
             }
-            bail!("{what} found at {}, but its loader is not implemented yet (only the model and its counters are); see README 'Status'", root.display());
+            bail!("PASCAL VOC 2011 found at {}, but its loader is not implemented yet (only the FCN-32s model and its counters are); see README 'Status'", root.display())
         }
     }
+}
+
+fn load_cifar10(spec: &Spec, root: &Path) -> Result<ClassificationData> {
+    let d = &spec.dataset;
     let cache = d.cache_dir.as_deref().map(resolve_root);
-    let c = Cifar10::load(&root, cache.as_deref())
+    let c = Cifar10::load(root, cache.as_deref())
         .with_context(|| format!("loading dataset.root = {}", root.display()))?;
     let source = match c.source {
         Cifar10Source::Binary => "CIFAR-10 official binary release".to_string(),
@@ -71,10 +81,58 @@ pub fn load(spec: &Spec) -> Result<ClassificationData> {
             train = train.subset(&idx);
         }
     }
+    let augment = d.augment.then(Augment::default);
+    let plain = |set| -> Box<dyn BatchSource> {
+        Box::new(AugmentedSet::new(set, None, CIFAR10_NORMALIZATION))
+    };
     Ok(ClassificationData {
-        train,
-        val,
-        test: c.test,
+        train: Box::new(AugmentedSet::new(train, augment, CIFAR10_NORMALIZATION)),
+        val: val.map(plain),
+        test: plain(c.test),
+        source,
+    })
+}
+
+fn load_imagenet(spec: &Spec, root: &Path) -> Result<ClassificationData> {
+    let d = &spec.dataset;
+    let class_list = d.class_list.as_deref().map(resolve_root);
+    let val_labels = d.val_labels.as_deref().map(resolve_root);
+    let inet = ImageNet::open(root, class_list.as_deref(), val_labels.as_deref())
+        .with_context(|| format!("loading dataset.root = {}", root.display()))?;
+    let (mut train, val) = if d.validation_split > 0 {
+        let (t, v) = inet
+            .train
+            .split_validation(d.validation_split, SPLIT_SEED)
+            .context("dataset.validation_split")?;
+        (t, Some(v))
+    } else {
+        (inet.train, None)
+    };
+    if let Some(limit) = d.train_limit {
+        if limit < train.len() {
+            let idx: Vec<usize> = (0..limit).collect();
+            train = train.subset(&idx);
+        }
+    }
+    let source = format!(
+        "ImageNet folders {} ({} classes in the label order, {} train + {} validation files found)",
+        root.display(),
+        inet.val.classes.len(),
+        train.len() + val.as_ref().map_or(0, |v| v.len()),
+        inet.val.len()
+    );
+    let split = |folder, augment| -> Box<dyn BatchSource> {
+        Box::new(FolderSource {
+            folder,
+            transform: ImageNetTransform::default(),
+            augment,
+            norm: IMAGENET_NORMALIZATION,
+        })
+    };
+    Ok(ClassificationData {
+        train: split(train, d.augment),
+        val: val.map(|v| split(v, false)),
+        test: split(inet.val, false),
         source,
     })
 }

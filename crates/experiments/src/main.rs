@@ -113,7 +113,7 @@ enum Command {
 enum BenchCommand {
     /// One SGD training step on random data.
     TrainStep {
-        /// resnet20 or vgg16.
+        /// resnet20, vgg16 (CIFAR inputs, 32 x 32) or resnet18 (224 x 224).
         #[arg(long, default_value = "resnet20")]
         model: String,
         #[arg(long, default_value_t = 128)]
@@ -151,6 +151,14 @@ enum BenchCommand {
         #[arg(long, default_value = "data/cifar10")]
         root: PathBuf,
         #[arg(long, default_value_t = 128)]
+        batch: usize,
+    },
+    /// ImageNet input pipeline: decode + training / evaluation transforms, images/s.
+    ImagenetData {
+        /// A folder of class folders, e.g. an ImageNet val/ or train/.
+        #[arg(long)]
+        root: PathBuf,
+        #[arg(long, default_value_t = 64)]
         batch: usize,
     },
 }
@@ -280,6 +288,9 @@ fn dispatch(cli: Cli) -> Result<()> {
                     layer,
                 } => experiments::bench::selection_step(&model, batch, iters, warmup, layer)?,
                 BenchCommand::Data { root, batch } => experiments::bench::data(&root, batch)?,
+                BenchCommand::ImagenetData { root, batch } => {
+                    experiments::bench::imagenet_data(&root, batch)?
+                }
             };
             println!("{v}");
             Ok(())
@@ -390,14 +401,8 @@ fn eval_model(dir: &Path, dataset: &Path, batch: usize) -> Result<()> {
     let root = experiments::data::resolve_root(dataset);
     let data = datasets::Cifar10::load(&root, None)
         .with_context(|| format!("loading --dataset {}", root.display()))?;
-    let r = engine::evaluate(
-        model.net.as_ref(),
-        &data.test,
-        batch,
-        datasets::CIFAR10_NORMALIZATION,
-        device,
-        true,
-    );
+    let test = datasets::AugmentedSet::new(data.test, None, datasets::CIFAR10_NORMALIZATION);
+    let r = engine::evaluate(model.net.as_ref(), &test, batch, device, true)?;
     let cost = cfg.cost(cfg.default_input_hw());
     println!(
         "{}: {} test images, top-1 {:.2}%, top-5 {:.2}%, params {}, MACs {}",

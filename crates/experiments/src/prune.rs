@@ -108,15 +108,14 @@ pub fn prune_one(
     let hw = start_cfg.default_input_hw();
     let mut tc = train_config(spec, seed, device);
     tc.stop_after_epochs = opts.stop_after_epochs;
-    let eval = |m: &PrunedModel| {
-        test_result(evaluate(
+    let eval = |m: &PrunedModel| -> Result<_> {
+        Ok(test_result(evaluate(
             m.net.as_ref(),
-            &data.test,
+            data.test.as_ref(),
             tc.eval_batch_size,
-            tc.norm,
             device,
             tc.channels_last,
-        ))
+        )?))
     };
     tch::manual_seed(seed as i64);
     let t_sel = Instant::now();
@@ -139,21 +138,18 @@ pub fn prune_one(
         method => {
             let from = resolve_root(p.from.as_ref().expect("validated"));
             let start = load_model_dir(&from, &start_cfg, device)?;
-            let start_test = eval(&start);
+            let start_test = eval(&start)?;
             let (pruned, report, options) = match method {
                 PruneMethod::C2s2 => {
                     let val = data
-                        .val
-                        .as_ref()
+                        .val()
                         .context("C2S2's accuracy guard needs dataset.validation_split > 0")?;
                     let cfg = p.c2s2.clone().unwrap_or_default();
                     let ctx = PruneContext {
-                        train: &data.train,
+                        train: data.train.as_ref(),
                         val,
                         batch_size: spec.train.batch_size,
                         eval_batch_size: tc.eval_batch_size,
-                        augment: tc.augment,
-                        norm: tc.norm,
                         device,
                         channels_last: tc.channels_last,
                         seed,
@@ -186,8 +182,8 @@ pub fn prune_one(
                         &start.vs,
                         &sc,
                         TrainData {
-                            train: &data.train,
-                            val: data.val.as_ref(),
+                            train: data.train.as_ref(),
+                            val: data.val(),
                         },
                         &dir.join("sparsity"),
                     )?;
@@ -222,7 +218,7 @@ pub fn prune_one(
     let after_selection = if p.method == PruneMethod::Scratch {
         None
     } else {
-        Some(eval(&pruned))
+        Some(eval(&pruned)?)
     };
 
     let t_ft = Instant::now();
@@ -231,8 +227,8 @@ pub fn prune_one(
         &pruned.vs,
         &tc,
         TrainData {
-            train: &data.train,
-            val: data.val.as_ref(),
+            train: data.train.as_ref(),
+            val: data.val(),
         },
         &dir.join("finetune"),
     )
@@ -246,7 +242,7 @@ pub fn prune_one(
         return Ok(None);
     }
     let finetune_seconds = t_ft.elapsed().as_secs_f64();
-    let final_test = eval(&pruned);
+    let final_test = eval(&pruned)?;
     save_weights(&pruned.vs, &dir.join("model.safetensors"), Kind::Float)?;
     write_atomic(
         &dir.join("model.json"),

@@ -5,7 +5,6 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{Context, Result};
-use datasets::{Augment, CIFAR10_NORMALIZATION};
 use engine::{
     evaluate, fit, save_weights, LrSchedule, ScheduleKind, SgdConfig, TrainConfig, TrainData,
 };
@@ -47,6 +46,9 @@ struct RunIdentity<'a> {
     /// baselines copy) give a new run.
     #[serde(skip_serializing_if = "Option::is_none")]
     target_widths: Option<String>,
+    /// SHA-256 of an ImageNet class list (it fixes the labels).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    class_list: Option<String>,
 }
 
 /// First 8 bytes of the SHA-256 of a file, as hex; `None` when it cannot be read (the
@@ -90,6 +92,11 @@ pub fn run_key(spec: &Spec, seed: u64) -> String {
                     path
                 })
             }),
+        class_list: spec
+            .dataset
+            .class_list
+            .as_ref()
+            .map(|f| file_digest(&crate::data::resolve_root(f)).unwrap_or_default()),
     };
     let json = serde_json::to_vec(&id).expect("spec serializes");
     let digest = Sha256::digest(&json);
@@ -159,8 +166,6 @@ pub(crate) fn train_config(spec: &Spec, seed: u64, device: Device) -> TrainConfi
             warmup_epochs: l.warmup_epochs,
             kind,
         },
-        augment: spec.dataset.augment.then(Augment::default),
-        norm: CIFAR10_NORMALIZATION,
         seed,
         eval_batch_size: t.eval_batch_size,
         channels_last: t.channels_last,
@@ -244,8 +249,8 @@ fn train_one(
         &vs,
         &tc,
         TrainData {
-            train: &data.train,
-            val: data.val.as_ref(),
+            train: data.train.as_ref(),
+            val: data.val(),
         },
         dir,
     )
@@ -260,12 +265,11 @@ fn train_one(
     }
     let test = evaluate(
         net.as_ref(),
-        &data.test,
+        data.test.as_ref(),
         tc.eval_batch_size,
-        tc.norm,
         device,
         tc.channels_last,
-    );
+    )?;
     save_weights(&vs, &dir.join("model.safetensors"), Kind::Float)?;
     write_atomic(&dir.join("model.json"), &serde_json::to_vec_pretty(&cfg)?)?;
     let summary = FinishedRun {

@@ -53,7 +53,7 @@ impl FinishedRun<'_> {
             input_hw: [hw.0, hw.1],
             dataset_source: self.data.source.clone(),
             train_images: self.data.train.len(),
-            val_images: self.data.val.as_ref().map_or(0, |v| v.len()),
+            val_images: self.data.val().map_or(0, |v| v.len()),
             epochs: h.len(),
             schedule: schedule_label(self.spec),
             test: self.test,

@@ -29,6 +29,20 @@ fn parse(text: &str) -> Result<Spec, SpecError> {
 /// path or location in the message, expected words).
 const CASES: &[(&str, &str, &str, &str, &str)] = &[
     (
+        "ImageNet class list on CIFAR-10",
+        "  validation_split: 100\n",
+        "  validation_split: 100\n  class_list: synsets.txt\n",
+        "dataset.class_list",
+        "imagenet only",
+    ),
+    (
+        "ImageNet validation labels on CIFAR-10",
+        "  validation_split: 100\n",
+        "  validation_split: 100\n  val_labels: val.txt\n",
+        "dataset.val_labels",
+        "imagenet only",
+    ),
+    (
         "unknown top-level key",
         "",
         "colour: red\n",

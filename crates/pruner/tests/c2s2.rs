@@ -1,7 +1,7 @@
 //! C2S2 end to end on a tiny ResNet and a learnable synthetic task: the cost-aware
 //! penalty prunes, the accuracy guard refuses excessive pruning and halves lambda, the
 //! state resumes.
-use datasets::{BatchStream, ImageSet, CIFAR10_NORMALIZATION};
+use datasets::{AugmentedSet, BatchStream, ImageSet, CIFAR10_NORMALIZATION};
 use models::{ModelConfig, ResNetCifarConfig, Shortcut};
 use pruner::c2s2::{run_c2s2, C2s2Config};
 use pruner::{PruneContext, PrunedModel};
@@ -9,7 +9,7 @@ use tch::nn::VarStore;
 use tch::Device;
 
 /// Class k is a noisy image of one of ten distinct colours.
-fn colours(n: usize, seed: u64) -> ImageSet {
+fn colours(n: usize, seed: u64) -> AugmentedSet {
     let mut x = seed.wrapping_add(7);
     let mut rnd = || {
         x = x
@@ -37,16 +37,17 @@ fn colours(n: usize, seed: u64) -> ImageSet {
             }
         }
     }
-    ImageSet {
+    let set = ImageSet {
         channels: 3,
         height: 32,
         width: 32,
         pixels,
         labels: (0..n).map(|i| (i % 10) as u8).collect(),
-    }
+    };
+    AugmentedSet::new(set, None, CIFAR10_NORMALIZATION)
 }
 
-fn trained_tiny(train: &ImageSet) -> PrunedModel {
+fn trained_tiny(train: &AugmentedSet) -> PrunedModel {
     tch::manual_seed(0);
     let cfg = ModelConfig::ResnetCifar(ResNetCifarConfig {
         stages: vec![8, 8, 8],
@@ -58,14 +59,14 @@ fn trained_tiny(train: &ImageSet) -> PrunedModel {
     });
     let vs = VarStore::new(Device::Cpu);
     let net = cfg.build(&vs.root()).unwrap();
-    let mut s = BatchStream::new(train, 32, None, CIFAR10_NORMALIZATION, 0, 0);
+    let mut s = BatchStream::new(train, 32, 0, 0);
     let sgd = engine::SgdConfig {
         lr: 0.05,
         momentum: 0.9,
         weight_decay: 0.0,
         nesterov: true,
     };
-    engine::train_iterations(net.as_ref(), &vs, sgd, &mut s, 60, false);
+    engine::train_iterations(net.as_ref(), &vs, sgd, &mut s, 60, false).unwrap();
     PrunedModel {
         config: cfg,
         vs,
@@ -73,14 +74,12 @@ fn trained_tiny(train: &ImageSet) -> PrunedModel {
     }
 }
 
-fn ctx<'a>(train: &'a ImageSet, val: &'a ImageSet) -> PruneContext<'a> {
+fn ctx<'a>(train: &'a AugmentedSet, val: &'a AugmentedSet) -> PruneContext<'a> {
     PruneContext {
         train,
         val,
         batch_size: 32,
         eval_batch_size: 100,
-        augment: None,
-        norm: CIFAR10_NORMALIZATION,
         device: Device::Cpu,
         channels_last: false,
         seed: 1,
@@ -106,7 +105,7 @@ fn strong_penalty_prunes_every_layer_to_its_minimum_and_resumes() {
     let (train, val) = (colours(320, 1), colours(100, 2));
     let model = trained_tiny(&train);
     assert!(
-        ctx(&train, &val).val_top1(model.net.as_ref()) > 50.0,
+        ctx(&train, &val).val_top1(model.net.as_ref()).unwrap() > 50.0,
         "the tiny model should learn the colours"
     );
     let dir = tempfile::tempdir().unwrap();

@@ -120,9 +120,19 @@ pub struct DatasetSpec {
     /// Use only the first N training images (after the validation split); for smoke runs.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub train_limit: Option<usize>,
-    /// Standard augmentation (pad 4 + random crop + horizontal flip).
+    /// Standard augmentation of the data set: CIFAR pad 4 + random crop + horizontal
+    /// flip; ImageNet random-resized crop + horizontal flip.
     #[serde(default = "yes")]
     pub augment: bool,
+    /// ImageNet: file naming the classes in label order, one per line (e.g. ILSVRC's
+    /// `synsets.txt`); default: the sorted folder names of `train/`. Give it when only
+    /// some classes are present, so labels keep their ImageNet index.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub class_list: Option<PathBuf>,
+    /// ImageNet: labels of a flat `val/` folder (the raw ILSVRC-2012 validation tar),
+    /// lines `<file> <class index or name>`; default: `val/<class>/` folders.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub val_labels: Option<PathBuf>,
 }
 
 fn yes() -> bool {

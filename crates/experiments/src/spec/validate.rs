@@ -151,6 +151,14 @@ fn dataset(s: &Spec) -> Check {
             format!("{} leaves no CIFAR-10 training images", d.validation_split),
         );
     }
+    if d.name != DatasetName::Imagenet {
+        if d.class_list.is_some() {
+            return fail("dataset.class_list", "applies to imagenet only");
+        }
+        if d.val_labels.is_some() {
+            return fail("dataset.val_labels", "applies to imagenet only");
+        }
+    }
     Ok(())
 }
 

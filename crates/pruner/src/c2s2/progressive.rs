@@ -170,7 +170,7 @@ pub fn run_c2s2(
             s
         }
         None => {
-            let original = ctx.val_top1(model.net.as_ref());
+            let original = ctx.val_top1(model.net.as_ref())?;
             (
                 model,
                 C2s2Report {
@@ -185,7 +185,7 @@ pub fn run_c2s2(
     }
     for (gi, group) in plan.iter().enumerate().skip(report.groups.len()) {
         let reference = match cfg.guard_reference {
-            GuardReference::Current => ctx.val_top1(model.net.as_ref()),
+            GuardReference::Current => ctx.val_top1(model.net.as_ref())?,
             GuardReference::Original => report.original_val_top1,
         };
         let hw = model.config.default_input_hw();
@@ -206,15 +206,8 @@ pub fn run_c2s2(
             .iter()
             .map(|n| cfg.lambda * if cfg.cost_aware { shares[n] } else { 1.0 })
             .collect();
-        let mut stream = BatchStream::new(
-            ctx.train,
-            ctx.batch_size,
-            ctx.augment,
-            ctx.norm,
-            ctx.seed,
-            1000 + gi as u64,
-        )
-        .to_device(ctx.device);
+        let mut stream = BatchStream::new(ctx.train, ctx.batch_size, ctx.seed, 1000 + gi as u64)
+            .to_device(ctx.device);
         let t_sel = Instant::now();
         let mut attempts = Vec::new();
         let mut accepted: Option<MaskSet> = None;
@@ -232,7 +225,7 @@ pub fn run_c2s2(
                 cfg,
                 &mut stream,
                 ctx.channels_last,
-            );
+            )?;
             let masks: MaskSet = layers
                 .iter()
                 .zip(&widths)
@@ -256,7 +249,7 @@ pub fn run_c2s2(
                     .gates()
                     .set_placed(n, m.to_tensor(ctx.device), cfg.placement);
             }
-            let val = ctx.val_top1(model.net.as_ref());
+            let val = ctx.val_top1(model.net.as_ref())?;
             model.net.gates().clear();
             let ok = reference - val <= cfg.tolerance;
             attempts.push(Attempt {
@@ -304,10 +297,10 @@ pub fn run_c2s2(
                 &mut stream,
                 r.iterations,
                 ctx.channels_last,
-            );
+            )?;
         }
         let recovery_seconds = t_rec.elapsed().as_secs_f64();
-        let recovered = ctx.val_top1(model.net.as_ref());
+        let recovered = ctx.val_top1(model.net.as_ref())?;
         let layers = group
             .iter()
             .zip(&widths)

@@ -6,7 +6,7 @@ use tch::nn::VarStore;
 use tch::{Kind, Tensor};
 
 use super::config::{C2s2Config, SparsityCriterion};
-use crate::{GateFormat, PruningLayer};
+use crate::{GateFormat, PruneError, PruningLayer};
 
 /// Adam state of one kernel.
 struct Adam {
@@ -75,7 +75,7 @@ pub(crate) fn select(
     cfg: &C2s2Config,
     stream: &mut BatchStream,
     channels_last: bool,
-) -> f64 {
+) -> Result<f64, PruneError> {
     let sel = &cfg.selection;
     // Frozen network: no weight gradients are computed, BN uses its running statistics.
     let trainable: Vec<Tensor> = vs.trainable_variables();
@@ -99,7 +99,7 @@ pub(crate) fn select(
     let mut adams: Vec<Adam> = layers.iter().map(|l| Adam::new(&l.w)).collect();
     let mut recent = Vec::new();
     for _ in 0..sel.iterations {
-        let b = stream.next_batch();
+        let b = stream.next_batch().map_err(engine::EngineError::from)?;
         let x = if channels_last {
             engine::to_channels_last(&b.images)
         } else {
@@ -139,5 +139,5 @@ pub(crate) fn select(
         }
     }
     net.gates().clear();
-    recent.iter().sum::<f64>() / recent.len().max(1) as f64
+    Ok(recent.iter().sum::<f64>() / recent.len().max(1) as f64)
 }
