@@ -2,17 +2,34 @@
 # Prepares a data set under data/ (git-ignored).
 #   scripts/prepare-data.sh cifar10
 #   scripts/prepare-data.sh imagenet-sample
+#   scripts/prepare-data.sh voc-sample
 # CIFAR-10: unpacks a local archive when one is given (CIFAR10_ARCHIVE=path, either the
 # official cifar-10-binary.tar.gz or the JPEG folder archive) or found at
 # ../shared/data/cifar10-jpeg.tar.gz; otherwise downloads the official binary release
 # and checks its MD5. ImageNet sample: the small real ILSVRC-2012 sample (Imagenette
 # classes at 224 px + original-size validation images + label files) from
 # IMAGENET_SAMPLE_ARCHIVE=path or ../shared/data/imagenet-sample.tar.gz, for pipeline
-# checks (the full ImageNet must be downloaded by hand from image-net.org). Idempotent.
+# checks (the full ImageNet must be downloaded by hand from image-net.org). VOC sample:
+# 9 real PASCAL VOC 2012 image/mask pairs in the VOCdevkit layout (+ 2,913 masks
+# without images) from VOC_SAMPLE_ARCHIVE=path or ../shared/data/voc-seg-sample.tar.gz.
+# Idempotent.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 DATA="$ROOT/data"
 what="${1:-cifar10}"
+
+# unpack_sample NAME ARCHIVE DEFAULT_ARCHIVE_NAME CHECK_DIR: unpacks a sample archive
+# (ARCHIVE, else ../shared/data/DEFAULT_ARCHIVE_NAME) into data/ unless CHECK_DIR exists.
+unpack_sample() {
+  local name="$1" archive="${2:-$ROOT/../shared/data/$3}" check="$4"
+  if [ -d "$check" ]; then echo "prepare-data: $name already in $DATA"; exit 0; fi
+  [ -f "$archive" ] || { echo "prepare-data: no $name archive at $archive (give it as the archive variable, see the header of this script)" >&2; exit 1; }
+  mkdir -p "$DATA"
+  echo "prepare-data: unpacking $archive into $DATA"
+  tar -xzf "$archive" -C "$DATA"
+  [ -d "$check" ] || { echo "prepare-data: $archive did not hold $check" >&2; exit 1; }
+  echo "prepare-data: $name ready in $DATA"
+}
 
 case "$what" in
 cifar10)
@@ -43,20 +60,15 @@ cifar10)
   echo "prepare-data: CIFAR-10 ready at $dest"
   ;;
 imagenet-sample)
-  dest="$DATA/imagenet-sample"
-  if [ -d "$dest/imagenette2-224/train" ]; then
-    echo "prepare-data: ImageNet sample already at $dest"; exit 0
-  fi
-  archive="${IMAGENET_SAMPLE_ARCHIVE:-$ROOT/../shared/data/imagenet-sample.tar.gz}"
-  [ -f "$archive" ] || { echo "prepare-data: no ImageNet sample archive at $archive (give IMAGENET_SAMPLE_ARCHIVE=...)" >&2; exit 1; }
-  mkdir -p "$DATA"
-  echo "prepare-data: unpacking $archive into $DATA"
-  tar -xzf "$archive" -C "$DATA"
-  [ -d "$dest/imagenette2-224/train" ] || { echo "prepare-data: $archive did not hold imagenet-sample/imagenette2-224/train" >&2; exit 1; }
-  echo "prepare-data: ImageNet sample ready at $dest"
+  unpack_sample "ImageNet sample" "${IMAGENET_SAMPLE_ARCHIVE:-}" imagenet-sample.tar.gz \
+    "$DATA/imagenet-sample/imagenette2-224/train"
+  ;;
+voc-sample)
+  unpack_sample "VOC sample" "${VOC_SAMPLE_ARCHIVE:-}" voc-seg-sample.tar.gz \
+    "$DATA/voc-seg-sample/VOCdevkit/VOC2012/ImageSets/Segmentation"
   ;;
 *)
-  echo "prepare-data: unknown data set '$what' (known: cifar10, imagenet-sample; the full ImageNet and VOC must be downloaded by hand, see README)" >&2
+  echo "prepare-data: unknown data set '$what' (known: cifar10, imagenet-sample, voc-sample; the full ImageNet and VOC must be downloaded by hand, see README)" >&2
   exit 2
   ;;
 esac

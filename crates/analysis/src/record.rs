@@ -10,13 +10,27 @@ use crate::error::{write_atomic, AnalysisError, Result};
 /// Current schema version of [`Summary`].
 pub const SUMMARY_SCHEMA: u32 = 1;
 
-/// Test-set result of a model. Accuracies in percent.
+/// Test-set result of a model. Accuracies in percent. Segmentation models record
+/// `miou` and `pixel_acc` (and the pixel accuracy in `top1` and `top5` too).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TestResult {
     pub top1: f64,
     pub top5: f64,
     pub loss: f64,
     pub images: usize,
+    /// Mean intersection over union (segmentation only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub miou: Option<f64>,
+    /// Pixel accuracy (segmentation only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pixel_acc: Option<f64>,
+}
+
+impl TestResult {
+    /// Whether this is a segmentation result.
+    pub fn is_segmentation(&self) -> bool {
+        self.miou.is_some()
+    }
 }
 
 /// The record of one finished run (one seed of one spec): `summary.json`.

@@ -76,14 +76,19 @@ fn table_err(table: &str) -> impl Fn(PolarsError) -> AnalysisError + '_ {
 fn aggregate_seeds(entries: &[Entry]) -> PolarsResult<Vec<SeedStats>> {
     let mut entry = Vec::new();
     let (mut top1, mut top5) = (Vec::new(), Vec::new());
+    let (mut miou, mut pixel_acc) = (Vec::new(), Vec::new());
     let (mut params, mut macs) = (Vec::new(), Vec::new());
     let (mut params_pct, mut macs_pct) = (Vec::new(), Vec::new());
     for (i, e) in entries.iter().enumerate() {
         for r in &e.runs {
             let s = &r.summary;
             entry.push(i as u32);
-            top1.push(s.test.top1);
-            top5.push(s.test.top5);
+            // Segmentation: pixel accuracy and mean IU instead of top-1 / top-5.
+            let seg = s.test.is_segmentation();
+            top1.push((!seg).then_some(s.test.top1));
+            top5.push((!seg).then_some(s.test.top5));
+            miou.push(s.test.miou);
+            pixel_acc.push(s.test.pixel_acc);
             params.push(s.params as f64);
             macs.push(s.macs as f64);
             params_pct.push(s.params_pruned_pct());
@@ -94,6 +99,8 @@ fn aggregate_seeds(entries: &[Entry]) -> PolarsResult<Vec<SeedStats>> {
         "entry" => entry,
         "top1" => top1,
         "top5" => top5,
+        "miou" => miou,
+        "pixel_acc" => pixel_acc,
         "params" => params,
         "macs" => macs,
         "params_pruned_pct" => params_pct,
@@ -109,6 +116,8 @@ fn aggregate_seeds(entries: &[Entry]) -> PolarsResult<Vec<SeedStats>> {
             top1: f("top1")?.mean(),
             top1_std: f("top1")?.std(1),
             top5: f("top5")?.mean(),
+            miou: f("miou")?.mean(),
+            pixel_acc: f("pixel_acc")?.mean(),
             params: f("params")?.mean(),
             macs: f("macs")?.mean(),
             params_pruned_pct: f("params_pruned_pct")?.mean(),
@@ -124,6 +133,8 @@ struct SeedStats {
     top1: Option<f64>,
     top1_std: Option<f64>,
     top5: Option<f64>,
+    miou: Option<f64>,
+    pixel_acc: Option<f64>,
     params: Option<f64>,
     macs: Option<f64>,
     params_pruned_pct: Option<f64>,
@@ -166,8 +177,8 @@ pub fn measured_rows(entries: &[Entry], latencies: &[Latency]) -> Result<Vec<Tab
             top1_std: if st.seeds > 1 { st.top1_std } else { None },
             top1_delta: None,
             top5: st.top5,
-            miou: None,
-            pixel_acc: None,
+            miou: st.miou,
+            pixel_acc: st.pixel_acc,
             params: st.params.map(|v| v.round() as u64),
             params_pruned_pct: st.params_pruned_pct,
             macs: st.macs.map(|v| v.round() as u64),

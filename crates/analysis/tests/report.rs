@@ -20,6 +20,8 @@ fn summary(method: &str, seed: u64, top1: f64, params: u64, macs: u64) -> Summar
             top5: 99.0,
             loss: 0.3,
             images: 100,
+            miou: None,
+            pixel_acc: None,
         }),
         after_selection_test: None,
         layers: vec![
@@ -58,6 +60,8 @@ fn summary(method: &str, seed: u64, top1: f64, params: u64, macs: u64) -> Summar
             top5: 99.0,
             loss: 0.4,
             images: 10_000,
+            miou: None,
+            pixel_acc: None,
         },
         final_val_top1: Some(top1),
         mean_epoch_seconds: 10.0,

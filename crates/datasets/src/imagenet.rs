@@ -13,7 +13,7 @@ use tch::Tensor;
 
 use crate::batches::seeded_rng;
 use crate::image_folder::{class_folders, read_class_list};
-use crate::source::{BatchSource, Batches};
+use crate::source::{epoch_order, item_stream, lazy_batches, BatchSource, Batches};
 use crate::{Batch, DatasetError, ImageFolder, Normalization};
 
 /// How to obtain ImageNet, quoted in "not found" errors.
@@ -218,8 +218,8 @@ impl FolderSource {
         Ok(out)
     }
 
-    /// The batches of the items at `order`, `batch_size` at a time; `draws` gives each
-    /// position's generator `(seed, stream)` when augmenting.
+    /// The batches of the items at `order`; `draws` gives `(seed, epoch)` of the
+    /// random draws when augmenting.
     fn batches(
         &self,
         order: Vec<usize>,
@@ -227,40 +227,22 @@ impl FolderSource {
         draws: Option<(u64, u64)>,
     ) -> Batches<'_> {
         let bs = batch_size.max(1);
-        let n = order.len().div_ceil(bs);
         let s = self.transform.crop as i64;
-        let mut failed = false;
-        let it = (0..n).map_while(move |b| {
-            if failed {
-                return None;
-            }
-            let idx = &order[b * bs..((b + 1) * bs).min(order.len())];
-            let rendered: Result<Vec<Vec<f32>>, DatasetError> = idx
+        lazy_batches(order, bs, move |b, idx| {
+            let images: Vec<Vec<f32>> = idx
                 .par_iter()
                 .enumerate()
                 .map(|(k, &i)| {
-                    let draw = draws
-                        .map(|(seed, epoch)| (seed, ((epoch + 1) << 32) | (b * bs + k) as u64));
+                    let draw = draws.map(|(seed, epoch)| (seed, item_stream(epoch, b, bs, k)));
                     self.render(&self.folder.items[i].0, draw)
                 })
-                .collect();
-            match rendered {
-                Err(e) => {
-                    failed = true;
-                    Some(Err(e))
-                }
-                Ok(images) => {
-                    let flat: Vec<f32> = images.concat();
-                    let labels: Vec<i64> =
-                        idx.iter().map(|&i| self.folder.items[i].1 as i64).collect();
-                    Some(Ok(Batch {
-                        images: Tensor::from_slice(&flat).view([idx.len() as i64, 3, s, s]),
-                        labels: Tensor::from_slice(&labels),
-                    }))
-                }
-            }
-        });
-        Batches::new(it, n)
+                .collect::<Result<_, _>>()?;
+            let labels: Vec<i64> = idx.iter().map(|&i| self.folder.items[i].1 as i64).collect();
+            Ok(Batch {
+                images: Tensor::from_slice(&images.concat()).view([idx.len() as i64, 3, s, s]),
+                labels: Tensor::from_slice(&labels),
+            })
+        })
     }
 }
 
@@ -270,13 +252,8 @@ impl BatchSource for FolderSource {
     }
 
     fn train_batches(&self, batch_size: usize, seed: u64, epoch: u64) -> Batches<'_> {
-        let mut rng = seeded_rng(seed, 1 + epoch);
-        let mut order: Vec<usize> = (0..self.folder.len()).collect();
-        rand::seq::SliceRandom::shuffle(order.as_mut_slice(), &mut rng);
-        let bs = batch_size.max(1);
-        order.truncate(order.len() / bs * bs);
-        let draws = self.augment.then_some((seed, epoch));
-        self.batches(order, bs, draws)
+        let order = epoch_order(self.folder.len(), batch_size, seed, epoch);
+        self.batches(order, batch_size, self.augment.then_some((seed, epoch)))
     }
 
     fn eval_batches(&self, batch_size: usize) -> Batches<'_> {

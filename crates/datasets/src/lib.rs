@@ -15,6 +15,7 @@ mod image_set;
 mod imagenet;
 mod source;
 mod split;
+mod voc;
 
 pub use augment::{Augment, Normalization, CIFAR10_NORMALIZATION};
 pub use batches::{Batch, BatchIter};
@@ -26,3 +27,6 @@ pub use imagenet::{
     decode_rgb, FolderSource, ImageNet, ImageNetTransform, IMAGENET_HINT, IMAGENET_NORMALIZATION,
 };
 pub use source::{AugmentedSet, BatchResult, BatchSource, BatchStream, Batches};
+pub use voc::{
+    decode_mask, SegmentationSet, SegmentationSource, Voc, VOC_CLASSES, VOC_HINT, VOC_IGNORE,
+};

@@ -154,3 +154,41 @@ impl<'a> BatchStream<'a> {
         }
     }
 }
+
+/// The training order of one epoch: a shuffle of `0..len` seeded by `(seed, epoch)`
+/// (the stream [`crate::BatchIter::train`] uses), cut to whole batches.
+pub(crate) fn epoch_order(len: usize, batch_size: usize, seed: u64, epoch: u64) -> Vec<usize> {
+    let mut rng = crate::batches::seeded_rng(seed, 1 + epoch);
+    let mut order: Vec<usize> = (0..len).collect();
+    rand::seq::SliceRandom::shuffle(order.as_mut_slice(), &mut rng);
+    let bs = batch_size.max(1);
+    order.truncate(len / bs * bs);
+    order
+}
+
+/// Batches of the items at `order`, `batch_size` at a time, each made on demand by
+/// `make(batch_index, items)`; the pass ends after the first error.
+pub(crate) fn lazy_batches<'a>(
+    order: Vec<usize>,
+    batch_size: usize,
+    mut make: impl FnMut(usize, &[usize]) -> BatchResult + Send + 'a,
+) -> Batches<'a> {
+    let bs = batch_size.max(1);
+    let n = order.len().div_ceil(bs);
+    let mut failed = false;
+    let it = (0..n).map_while(move |b| {
+        if failed {
+            return None;
+        }
+        let r = make(b, &order[b * bs..((b + 1) * bs).min(order.len())]);
+        failed = r.is_err();
+        Some(r)
+    });
+    Batches::new(it, n)
+}
+
+/// The generator stream of item `k` of batch `b` in `epoch`, for per-image random
+/// draws that do not depend on which thread renders the image.
+pub(crate) fn item_stream(epoch: u64, b: usize, batch_size: usize, k: usize) -> u64 {
+    ((epoch + 1) << 32) | (b * batch_size + k) as u64
+}

@@ -1,5 +1,6 @@
 //! Training and evaluation of the C2S2 experiments: SGD with momentum, learning-rate
-//! schedules, train / eval loops with top-1 and top-5 accuracy, resumable checkpoints
+//! schedules, train / eval loops with top-1 and top-5 accuracy (classification) or pixel
+//! accuracy and mean IU (segmentation), resumable checkpoints
 //! (safetensors, written atomically), per-epoch metrics and a progress bar.
 
 mod autocast;
@@ -13,6 +14,7 @@ mod optim;
 mod progress;
 mod schedule;
 mod steps;
+mod task;
 mod train;
 
 pub use autocast::{Autocast, Precision};
@@ -24,4 +26,5 @@ pub use metrics::{EpochMetrics, MetricsLog};
 pub use optim::{Sgd, SgdConfig};
 pub use schedule::{LrSchedule, ScheduleKind};
 pub use steps::{train_iterations, StepStats};
+pub use task::{loss, SegmentationMetrics, IGNORE_LABEL};
 pub use train::{fit, L1Subgradient, TrainConfig, TrainData, TrainOutcome};

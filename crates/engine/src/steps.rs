@@ -27,7 +27,7 @@ pub fn train_iterations(
 ) -> Result<StepStats, EngineError> {
     let mut opt = Sgd::for_trainable(vs, sgd);
     let start = std::time::Instant::now();
-    let (mut loss_sum, mut correct, mut seen) = (0.0, 0i64, 0i64);
+    let (mut loss_sum, mut correct, mut counted, mut seen) = (0.0, 0i64, 0i64, 0i64);
     for _ in 0..iterations {
         let b = stream.next_batch()?;
         let x = if channels_last {
@@ -36,20 +36,22 @@ pub fn train_iterations(
             b.images
         };
         let logits = net.forward_t(&x, true);
-        let loss = logits.cross_entropy_for_logits(&b.labels);
+        let loss = crate::task::loss(&logits, &b.labels);
         opt.zero_grad();
         loss.backward();
         opt.step(sgd.lr);
         let n = b.labels.size()[0];
         loss_sum += loss.double_value(&[]) * n as f64;
-        correct += tch::no_grad(|| crate::eval::correct_topk(&logits, &b.labels)).0;
+        let (c, k) = tch::no_grad(|| crate::task::correct_of(&logits, &b.labels));
+        correct += c.int64_value(&[]);
+        counted += k.int64_value(&[]);
         seen += n;
     }
     let seen_f = seen.max(1) as f64;
     Ok(StepStats {
         iterations,
         mean_loss: loss_sum / seen_f,
-        train_top1: 100.0 * correct as f64 / seen_f,
+        train_top1: 100.0 * correct as f64 / counted.max(1) as f64,
         seconds: start.elapsed().as_secs_f64(),
     })
 }

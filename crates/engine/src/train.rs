@@ -7,7 +7,6 @@ use serde::{Deserialize, Serialize};
 use tch::nn::VarStore;
 use tch::{Device, Kind, Tensor};
 
-use crate::eval::correct_top1;
 use crate::memory_format::vars_to_channels_last;
 use crate::{
     evaluate, progress, to_channels_last, Checkpoint, EngineError, EpochMetrics, LrSchedule,
@@ -179,6 +178,8 @@ fn train_epoch(
     let float_opts = (Kind::Double, cfg.device);
     let loss_acc = Tensor::zeros([], float_opts);
     let correct_acc = Tensor::zeros([], (Kind::Int64, cfg.device));
+    // Labels counted: images, or labelled pixels for segmentation.
+    let count_acc = Tensor::zeros([], (Kind::Int64, cfg.device));
     let mut seen = 0usize;
     let mut lr = cfg.schedule.lr_at(epoch as f64);
     let check = |loss_acc: &Tensor| -> Result<f64, EngineError> {
@@ -221,7 +222,7 @@ fn train_epoch(
             };
             // The loss in float32 whatever the forward precision.
             let logits = logits.to_kind(Kind::Float);
-            let loss = logits.cross_entropy_for_logits(&labels);
+            let loss = crate::task::loss(&logits, &labels);
             sgd.zero_grad();
             loss.backward();
             if let Some(l) = &cfg.l1_subgradient {
@@ -239,8 +240,11 @@ fn train_epoch(
             tch::no_grad(|| {
                 let mut la = loss_acc.shallow_clone();
                 let _ = la.g_add_(&(loss.detach().to_kind(Kind::Double) * bs as f64));
+                let (correct, count) = crate::task::correct_of(&logits.detach(), &labels);
                 let mut ca = correct_acc.shallow_clone();
-                let _ = ca.g_add_(&correct_top1(&logits.detach(), &labels));
+                let _ = ca.g_add_(&correct);
+                let mut na = count_acc.shallow_clone();
+                let _ = na.g_add_(&count);
             });
             seen += bs;
             pb.inc(1);
@@ -250,7 +254,8 @@ fn train_epoch(
                 pb.set_message(format!(
                     "loss {:.3} acc {:.1}% {ips:.0} img/s",
                     l / seen as f64,
-                    100.0 * correct_acc.int64_value(&[]) as f64 / seen as f64
+                    100.0 * correct_acc.int64_value(&[]) as f64
+                        / count_acc.int64_value(&[]).max(1) as f64
                 ));
             }
         }
@@ -258,6 +263,7 @@ fn train_epoch(
     })?;
     let loss_sum = check(&loss_acc)?;
     let correct = correct_acc.int64_value(&[]);
+    let counted = count_acc.int64_value(&[]).max(1);
     pb.finish_and_clear();
     let secs = start.elapsed().as_secs_f64();
     let n = seen.max(1) as f64;
@@ -265,7 +271,7 @@ fn train_epoch(
         epoch: epoch + 1,
         lr,
         train_loss: loss_sum / n,
-        train_top1: 100.0 * correct as f64 / n,
+        train_top1: 100.0 * correct as f64 / counted as f64,
         val_loss: None,
         val_top1: None,
         train_seconds: secs,

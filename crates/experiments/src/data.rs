@@ -1,10 +1,10 @@
 //! Loads the data set a spec names, as batch sources for training and evaluation.
 use std::path::{Path, PathBuf};
 
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result};
 use datasets::{
     Augment, AugmentedSet, BatchSource, Cifar10, Cifar10Source, FolderSource, ImageNet,
-    ImageNetTransform, CIFAR10_NORMALIZATION, IMAGENET_NORMALIZATION,
+    ImageNetTransform, SegmentationSource, Voc, CIFAR10_NORMALIZATION, IMAGENET_NORMALIZATION,
 };
 
 use crate::spec::{DatasetName, Spec};
@@ -13,9 +13,10 @@ use crate::spec::{DatasetName, Spec};
 /// holds out the same images.
 pub const SPLIT_SEED: u64 = 0x0C25_2018;
 
-/// Train / validation / test splits of a classification data set. The validation
-/// split (carved from the training set) and the test split are never augmented.
-pub struct ClassificationData {
+/// Train / validation / test splits of a data set (classification or segmentation).
+/// The validation split (carved from the training set) and the test split are never
+/// augmented.
+pub struct DataSplits {
     pub train: Box<dyn BatchSource>,
     pub val: Option<Box<dyn BatchSource>>,
     pub test: Box<dyn BatchSource>,
@@ -23,7 +24,7 @@ pub struct ClassificationData {
     pub source: String,
 }
 
-impl ClassificationData {
+impl DataSplits {
     /// The validation split, if any, as the engine takes it.
     pub fn val(&self) -> Option<&dyn BatchSource> {
         self.val.as_deref()
@@ -46,21 +47,56 @@ pub fn resolve_root(root: &Path) -> PathBuf {
 }
 
 /// Loads the spec's data set and carves the validation split.
-pub fn load(spec: &Spec) -> Result<ClassificationData> {
+pub fn load(spec: &Spec) -> Result<DataSplits> {
     let root = resolve_root(&spec.dataset.root);
     match spec.dataset.name {
         DatasetName::Cifar10 => load_cifar10(spec, &root),
         DatasetName::Imagenet => load_imagenet(spec, &root),
-        DatasetName::Voc2011 => {
-            if !root.exists() {
-                bail!("data set not found at {}: download VOCtrainval_25-May-2011.tar and SBD, and give the VOCdevkit folder as dataset.root", root.display());
-            }
-            bail!("PASCAL VOC 2011 found at {}, but its loader is not implemented yet (only the FCN-32s model and its counters are); see README 'Status'", root.display())
-        }
+        DatasetName::Voc2011 => load_voc(spec, &root),
     }
 }
 
-fn load_cifar10(spec: &Spec, root: &Path) -> Result<ClassificationData> {
+/// PASCAL VOC segmentation: `train.txt` trains (the validation split is carved from
+/// it), `val.txt` is the test split, as in Long et al.'s VOC 2011 val results.
+fn load_voc(spec: &Spec, root: &Path) -> Result<DataSplits> {
+    let d = &spec.dataset;
+    let voc =
+        Voc::open(root).with_context(|| format!("loading dataset.root = {}", root.display()))?;
+    let (mut train, test) = (voc.split("train")?, voc.split("val")?);
+    let mut val = None;
+    if d.validation_split > 0 {
+        let (t, v) = train
+            .split_validation(d.validation_split, SPLIT_SEED)
+            .context("dataset.validation_split")?;
+        train = t;
+        val = Some(v);
+    }
+    if let Some(limit) = d.train_limit {
+        if limit < train.len() {
+            let idx: Vec<usize> = (0..limit).collect();
+            train = train.subset(&idx);
+        }
+    }
+    let source = format!(
+        "PASCAL VOC segmentation {} (train.txt for training, val.txt as the test split)",
+        voc.dir.display()
+    );
+    let split = |set, flip| -> Box<dyn BatchSource> {
+        Box::new(SegmentationSource {
+            set,
+            flip,
+            norm: IMAGENET_NORMALIZATION,
+        })
+    };
+    Ok(DataSplits {
+        train: split(train, d.augment),
+        val: val.map(|v| split(v, false)),
+        test: split(test, false),
+        source,
+    })
+}
+
+fn load_cifar10(spec: &Spec, root: &Path) -> Result<DataSplits> {
     let d = &spec.dataset;
     let cache = d.cache_dir.as_deref().map(resolve_root);
     let c = Cifar10::load(root, cache.as_deref())
@@ -85,7 +121,7 @@ fn load_cifar10(spec: &Spec, root: &Path) -> Result<ClassificationData> {
     let plain = |set| -> Box<dyn BatchSource> {
         Box::new(AugmentedSet::new(set, None, CIFAR10_NORMALIZATION))
     };
-    Ok(ClassificationData {
+    Ok(DataSplits {
         train: Box::new(AugmentedSet::new(train, augment, CIFAR10_NORMALIZATION)),
         val: val.map(plain),
         test: plain(c.test),
@@ -93,7 +129,7 @@ fn load_cifar10(spec: &Spec, root: &Path) -> Result<ClassificationData> {
     })
 }
 
-fn load_imagenet(spec: &Spec, root: &Path) -> Result<ClassificationData> {
+fn load_imagenet(spec: &Spec, root: &Path) -> Result<DataSplits> {
     let d = &spec.dataset;
     let class_list = d.class_list.as_deref().map(resolve_root);
     let val_labels = d.val_labels.as_deref().map(resolve_root);
@@ -129,7 +165,7 @@ fn load_imagenet(spec: &Spec, root: &Path) -> Result<ClassificationData> {
             norm: IMAGENET_NORMALIZATION,
         })
     };
-    Ok(ClassificationData {
+    Ok(DataSplits {
         train: split(train, d.augment),
         val: val.map(|v| split(v, false)),
         test: split(inet.val, false),

@@ -14,7 +14,7 @@ use pruner::{
 use tch::nn::VarStore;
 use tch::{Device, Kind};
 
-use crate::data::{resolve_root, ClassificationData};
+use crate::data::{resolve_root, DataSplits};
 use crate::model_config;
 use crate::run::{train_config, write_atomic, RunOptions};
 use crate::spec::{ModelSpec, PruneMethod, Spec};
@@ -99,7 +99,7 @@ pub fn prune_one(
     spec: &Spec,
     seed: u64,
     device: Device,
-    data: &ClassificationData,
+    data: &DataSplits,
     dir: &Path,
     opts: &RunOptions,
 ) -> Result<Option<Summary>> {

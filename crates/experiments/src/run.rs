@@ -233,7 +233,7 @@ fn train_one(
     spec: &Spec,
     seed: u64,
     device: Device,
-    data: &data::ClassificationData,
+    data: &data::DataSplits,
     dir: &Path,
     opts: &RunOptions,
 ) -> Result<Option<Summary>> {

@@ -7,7 +7,7 @@ use tch::Device;
 
 pub use analysis::record::{LayerWidth, PruningRecord, Summary, TestResult, SUMMARY_SCHEMA};
 
-use crate::data::ClassificationData;
+use crate::data::DataSplits;
 use crate::run::{run_key, schedule_label};
 use crate::spec::Spec;
 
@@ -18,6 +18,8 @@ pub fn test_result(r: engine::EvalResult) -> TestResult {
         top5: r.top5,
         loss: r.loss,
         images: r.images,
+        miou: r.segmentation.map(|m| m.mean_iou),
+        pixel_acc: r.segmentation.map(|m| m.pixel_acc),
     }
 }
 
@@ -27,7 +29,7 @@ pub struct FinishedRun<'a> {
     pub seed: u64,
     /// The final model's widths.
     pub model: &'a ModelConfig,
-    pub data: &'a ClassificationData,
+    pub data: &'a DataSplits,
     /// Per-epoch metrics of the (final) training.
     pub history: &'a [engine::EpochMetrics],
     pub test: TestResult,

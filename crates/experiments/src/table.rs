@@ -3,12 +3,21 @@ use std::fmt::Write;
 
 use analysis::record::pct_removed;
 
-use crate::summary::Summary;
+use crate::summary::{Summary, TestResult};
+
+/// The two accuracies a row shows: top-1 and top-5, or for segmentation mean IU and
+/// pixel accuracy.
+fn headline(t: &TestResult) -> (f64, f64) {
+    match (t.miou, t.pixel_acc) {
+        (Some(m), Some(p)) => (m, p),
+        _ => (t.top1, t.top5),
+    }
+}
 
 /// A Markdown table with one row per seed and a mean row when there are several.
 pub fn markdown(summaries: &[Summary]) -> String {
     let mut s = String::new();
-    let _ = writeln!(s, "| spec | method | seed | schedule | start top-1 % | after selection % | test top-1 % | top-5 % | params | params pruned % | MACs | MACs pruned % | s/epoch |");
+    let _ = writeln!(s, "| spec | method | seed | schedule | start top-1 % | after selection % | test top-1 % (seg.: mean IU) | top-5 % (seg.: pixel acc.) | params | params pruned % | MACs | MACs pruned % | s/epoch |");
     let _ = writeln!(s, "|---|---|---|---|---|---|---|---|---|---|---|---|---|");
     for r in summaries {
         let p = r.pruning.as_ref();
@@ -20,12 +29,12 @@ pub fn markdown(summaries: &[Summary]) -> String {
             r.method,
             r.seed,
             r.schedule,
-            opt(p.and_then(|p| p.start_test.as_ref()).map(|t| t.top1)),
+            opt(p.and_then(|p| p.start_test.as_ref()).map(|t| headline(t).0)),
             opt(p
                 .and_then(|p| p.after_selection_test.as_ref())
-                .map(|t| t.top1)),
-            r.test.top1,
-            r.test.top5,
+                .map(|t| headline(t).0)),
+            headline(&r.test).0,
+            headline(&r.test).1,
             r.params,
             opt(p.map(|p| pct_removed(p.start_params, r.params))),
             r.macs,
@@ -35,10 +44,10 @@ pub fn markdown(summaries: &[Summary]) -> String {
     }
     if summaries.len() > 1 {
         let n = summaries.len() as f64;
-        let mean = summaries.iter().map(|r| r.test.top1).sum::<f64>() / n;
+        let mean = summaries.iter().map(|r| headline(&r.test).0).sum::<f64>() / n;
         let sd = (summaries
             .iter()
-            .map(|r| (r.test.top1 - mean).powi(2))
+            .map(|r| (headline(&r.test).0 - mean).powi(2))
             .sum::<f64>()
             / (n - 1.0))
             .sqrt();

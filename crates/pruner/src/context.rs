@@ -16,15 +16,16 @@ pub struct PruneContext<'a> {
 }
 
 impl PruneContext<'_> {
-    /// Validation top-1 (percent) of `net` in eval mode.
+    /// Validation accuracy (percent) of `net` in eval mode, the guard's measure: top-1,
+    /// or mean IU for segmentation (the metric FCN results are judged by).
     pub fn val_top1(&self, net: &dyn models::Network) -> Result<f64, engine::EngineError> {
-        Ok(engine::evaluate(
+        let r = engine::evaluate(
             net,
             self.val,
             self.eval_batch_size,
             self.device,
             self.channels_last,
-        )?
-        .top1)
+        )?;
+        Ok(r.segmentation.map_or(r.top1, |m| m.mean_iou))
     }
 }

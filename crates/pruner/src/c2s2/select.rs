@@ -107,7 +107,7 @@ pub(crate) fn select(
         };
         install(net, layers, cfg.format, cfg.placement);
         let logits = net.forward_t(&x, sel.train_network);
-        let mut loss = logits.cross_entropy_for_logits(&b.labels);
+        let mut loss = engine::loss(&logits, &b.labels);
         for (l, &lam) in layers.iter().zip(lambdas) {
             loss += sparsity(&l.w, cfg) * lam;
         }
