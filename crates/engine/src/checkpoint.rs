@@ -122,6 +122,69 @@ pub fn load_weights(vs: &VarStore, path: &Path) -> Result<(), EngineError> {
     copy_into(vs, read_tensors(path)?, path)
 }
 
+/// What [`load_matching`] did, by variable name (sorted).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct PartialLoad {
+    /// Variables set from the file.
+    pub loaded: Vec<String>,
+    /// Variables the file does not hold: they keep their initialisation.
+    pub kept_init: Vec<String>,
+    /// Tensors of the file the model has no variable for.
+    pub ignored: Vec<String>,
+}
+
+/// Initialises the variables of `vs` that `path` holds under the same name (e.g. an
+/// ImageNet VGG-16 backbone for FCN-32s, whose score layer stays random). A tensor with
+/// a model variable's name but another shape is an error, and so is a file that matches
+/// no variable at all.
+pub fn load_matching(vs: &VarStore, path: &Path) -> Result<PartialLoad, EngineError> {
+    let vars = vs.variables();
+    let mut out = PartialLoad::default();
+    let mut matched = Vec::new();
+    let mut tensors = read_tensors(path)?;
+    tensors.sort_by(|a, b| a.0.cmp(&b.0));
+    let mut wrong_shape = Vec::new();
+    for (name, t) in tensors {
+        match vars.get(&name) {
+            Some(v) if v.size() != t.size() => wrong_shape.push(format!(
+                "`{name}` has shape {:?}, the model expects {:?}",
+                t.size(),
+                v.size()
+            )),
+            Some(_) => matched.push((name, t)),
+            None => out.ignored.push(name),
+        }
+    }
+    if let Some(first) = wrong_shape.first() {
+        return Err(EngineError::CheckpointMismatch {
+            path: path.to_path_buf(),
+            reason: format!("{first} ({} tensors of another shape)", wrong_shape.len()),
+        });
+    }
+    if matched.is_empty() {
+        return Err(EngineError::CheckpointMismatch {
+            path: path.to_path_buf(),
+            reason: "no tensor has the name of a model variable".into(),
+        });
+    }
+    tch::no_grad(|| -> Result<(), EngineError> {
+        for (name, t) in &matched {
+            vars[name].shallow_clone().f_copy_(t)?;
+        }
+        Ok(())
+    })?;
+    out.loaded = matched.into_iter().map(|(n, _)| n).collect();
+    out.kept_init = vars
+        .keys()
+        .filter(|k| !out.loaded.contains(k))
+        .cloned()
+        .collect();
+    out.loaded.sort();
+    out.kept_init.sort();
+    out.ignored.sort();
+    Ok(out)
+}
+
 /// The checkpoint of a training run in `dir`: `checkpoint.safetensors` + `state.json`.
 pub struct Checkpoint {
     pub dir: PathBuf,

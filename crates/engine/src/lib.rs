@@ -18,7 +18,7 @@ mod task;
 mod train;
 
 pub use autocast::{Autocast, Precision};
-pub use checkpoint::{load_weights, save_weights, Checkpoint};
+pub use checkpoint::{load_matching, load_weights, save_weights, Checkpoint, PartialLoad};
 pub use error::EngineError;
 pub use eval::{evaluate, EvalResult};
 pub use memory_format::{to_channels_last, vars_to_channels_last};

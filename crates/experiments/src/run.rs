@@ -49,6 +49,9 @@ struct RunIdentity<'a> {
     /// SHA-256 of an ImageNet class list (it fixes the labels).
     #[serde(skip_serializing_if = "Option::is_none")]
     class_list: Option<String>,
+    /// SHA-256 of `model.init_from`'s weights.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    init_weights: Option<String>,
 }
 
 /// First 8 bytes of the SHA-256 of a file, as hex; `None` when it cannot be read (the
@@ -62,6 +65,17 @@ fn file_digest(path: &Path) -> Option<String> {
             .map(|b| format!("{b:02x}"))
             .collect(),
     )
+}
+
+/// The safetensors file `model.init_from` names (a file, or a folder's
+/// `model.safetensors`).
+fn init_weights_path(from: &Path) -> PathBuf {
+    let p = crate::data::resolve_root(from);
+    if p.is_dir() {
+        p.join("model.safetensors")
+    } else {
+        p
+    }
 }
 
 /// Hash of a run's identity: 12 hex digits of SHA-256 over its canonical JSON.
@@ -97,6 +111,11 @@ pub fn run_key(spec: &Spec, seed: u64) -> String {
             .class_list
             .as_ref()
             .map(|f| file_digest(&crate::data::resolve_root(f)).unwrap_or_default()),
+        init_weights: spec
+            .model
+            .init_from
+            .as_ref()
+            .map(|f| file_digest(&init_weights_path(f)).unwrap_or_default()),
     };
     let json = serde_json::to_vec(&id).expect("spec serializes");
     let digest = Sha256::digest(&json);
@@ -241,6 +260,26 @@ fn train_one(
     tch::manual_seed(seed as i64);
     let vs = VarStore::new(device);
     let net = cfg.build(&vs.root())?;
+    if let Some(from) = &spec.model.init_from {
+        let path = init_weights_path(from);
+        let r = engine::load_matching(&vs, &path).with_context(|| {
+            format!(
+                "model.init_from = {} (any safetensors file with this project's parameter \
+                     names; for FCN-32s, scripts/vgg16_to_fcn32s.py converts torchvision's \
+                     ImageNet VGG-16)",
+                from.display()
+            )
+        })?;
+        tracing::info!(
+            "{}: {} variables initialised from {}, {} keep their initialisation{}; {} tensors of the file unused",
+            spec.name,
+            r.loaded.len(),
+            path.display(),
+            r.kept_init.len(),
+            if r.kept_init.is_empty() { String::new() } else { format!(" ({})", r.kept_init.join(", ")) },
+            r.ignored.len()
+        );
+    }
     let mut tc = train_config(spec, seed, device);
     tc.stop_after_epochs = opts.stop_after_epochs;
     let started = Instant::now();

@@ -264,3 +264,16 @@ fn every_committed_spec_is_valid() {
         "expected the thesis specs under experiments/, found {n}"
     );
 }
+
+#[test]
+fn init_from_is_refused_in_a_pruning_spec() {
+    let text = GOOD.replace(
+        "  arch: resnet20_cifar\n",
+        "  arch: resnet20_cifar\n  init_from: backbone.safetensors\n",
+    ) + "prune:\n  method: random\n  from: results/x\n";
+    let err = parse(&text).unwrap_err().to_string();
+    assert!(
+        err.contains("bad.yaml") && err.contains("model.init_from") && err.contains("prune.from"),
+        "{err}"
+    );
+}

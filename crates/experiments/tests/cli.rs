@@ -219,3 +219,27 @@ fn a_missing_data_set_fails_cleanly_and_names_the_path() {
         "{t}"
     );
 }
+
+#[test]
+fn init_weights_of_another_shape_fail_cleanly_and_name_the_tensor() {
+    let tmp = tempfile::tempdir().unwrap();
+    let weights = tmp.path().join("backbone.safetensors");
+    let t = tch::Tensor::zeros([3, 3, 3, 3], (tch::Kind::Float, tch::Device::Cpu));
+    tch::Tensor::write_safetensors(&[("conv1.weight", t)], &weights).unwrap();
+    let yaml = tiny_spec(tmp.path(), "badinit").replace(
+        "  arch: resnet20_cifar\n",
+        &format!(
+            "  arch: resnet20_cifar\n  init_from: {}\n",
+            weights.display()
+        ),
+    );
+    let spec = tmp.path().join("badinit.yaml");
+    std::fs::write(&spec, yaml).unwrap();
+    let o = experiments(&[spec.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    let t = text(&o);
+    assert!(
+        t.contains("model.init_from") && t.contains("`conv1.weight` has shape [3, 3, 3, 3]"),
+        "{t}"
+    );
+}

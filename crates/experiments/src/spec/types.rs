@@ -72,6 +72,11 @@ pub struct ModelSpec {
     /// Defaults to the data set's class count.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub num_classes: Option<i64>,
+    /// Plain training only: initialise every variable this safetensors file (or a
+    /// folder's `model.safetensors`) holds under the same name and shape, e.g. an
+    /// ImageNet VGG-16 backbone for FCN-32s; the others keep their random init.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub init_from: Option<PathBuf>,
 }
 
 /// Width overrides; which keys apply depends on the architecture.

@@ -246,6 +246,12 @@ fn train(t: &TrainSpec) -> Check {
 }
 
 fn prune(s: &Spec, p: &PruneSpec) -> Check {
+    if s.model.init_from.is_some() {
+        return fail(
+            "model.init_from",
+            "applies to plain training; a pruning spec starts from prune.from",
+        );
+    }
     if p.method != PruneMethod::Scratch && p.from.is_none() {
         return fail("prune.from", "names the pre-trained model folder (model.safetensors + model.json); required by every method but scratch");
     }
