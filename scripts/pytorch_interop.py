@@ -3,7 +3,7 @@ with the same parameter names and widths, and checks its output against the proj
 
     python scripts/pytorch_interop.py MODEL_DIR INPUT.safetensors EXPECTED.safetensors
 
-INPUT holds tensor `x` [N, 3, 32, 32]; EXPECTED holds tensor `y`, the project's eval-mode
+INPUT holds tensor `x` [N, 3, H, W] (32 x 32 for CIFAR models, any size for ResNet-18); EXPECTED holds tensor `y`, the project's eval-mode
 logits. Exits 0 when PyTorch's logits match within 1e-4 (load_state_dict is strict).
 Needs only torch (the safetensors files are parsed here)."""
 import json
@@ -78,6 +78,47 @@ class ResNetCifar(nn.Module):
         return self.fc(torch.flatten(F.adaptive_avg_pool2d(x, 1), 1))
 
 
+class TvBlock(nn.Module):
+    """torchvision's BasicBlock (ResNet-18), with the inner width `mid`."""
+
+    def __init__(self, cin, mid, cout, stride):
+        super().__init__()
+        self.conv1 = nn.Conv2d(cin, mid, 3, stride, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(mid)
+        self.conv2 = nn.Conv2d(mid, cout, 3, 1, 1, bias=False)
+        self.bn2 = nn.BatchNorm2d(cout)
+        self.downsample = None
+        if stride != 1 or cin != cout:
+            self.downsample = nn.Sequential(nn.Conv2d(cin, cout, 1, stride, bias=False), nn.BatchNorm2d(cout))
+
+    def forward(self, x):
+        y = self.bn2(self.conv2(F.relu(self.bn1(self.conv1(x)))))
+        return F.relu(y + (x if self.downsample is None else self.downsample(x)))
+
+
+class ResNet18(nn.Module):
+    """torchvision's resnet18 layout, written out (torchvision is not a dependency)."""
+
+    def __init__(self, c):
+        super().__init__()
+        st = c["stages"]
+        self.conv1 = nn.Conv2d(3, st[0], 7, 2, 3, bias=False)
+        self.bn1 = nn.BatchNorm2d(st[0])
+        cin, i = st[0], 0
+        for s in range(4):
+            blocks = []
+            for b in range(2):
+                blocks.append(TvBlock(cin, c["inner"][i], st[s], 2 if s > 0 and b == 0 else 1))
+                cin, i = st[s], i + 1
+            setattr(self, f"layer{s + 1}", nn.Sequential(*blocks))
+        self.fc = nn.Linear(st[3], c["num_classes"])
+
+    def forward(self, x):
+        x = F.max_pool2d(F.relu(self.bn1(self.conv1(x))), 3, 2, 1)
+        x = self.layer4(self.layer3(self.layer2(self.layer1(x))))
+        return self.fc(torch.flatten(F.adaptive_avg_pool2d(x, 1), 1))
+
+
 def vgg16_cifar(c):
     layers, cin = [], 3
     for i, w in enumerate(c["convs"]):
@@ -96,7 +137,7 @@ def main():
     model_dir, inp, expected = sys.argv[1:4]
     cfg = json.load(open(f"{model_dir}/model.json"))
     arch = cfg.pop("arch")
-    model = {"resnet_cifar": ResNetCifar, "vgg16_cifar": vgg16_cifar}[arch](cfg)
+    model = {"resnet_cifar": ResNetCifar, "vgg16_cifar": vgg16_cifar, "resnet18": ResNet18}[arch](cfg)
     state = {k: v.float() if v.is_floating_point() else v for k, v in read_safetensors(f"{model_dir}/model.safetensors").items()}
     model.load_state_dict(state, strict=True)
     model.eval()

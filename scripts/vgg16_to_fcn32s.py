@@ -28,9 +28,12 @@ def read_state(path):
 def write_safetensors(tensors, path):
     header, offset, blobs = {}, 0, []
     for name in sorted(tensors):
-        t = tensors[name].detach().to(torch.float32).contiguous()
-        b = ctypes.string_at(t.data_ptr(), t.numel() * 4)
-        header[name] = {"dtype": "F32", "shape": list(t.shape), "data_offsets": [offset, offset + len(b)]}
+        t = tensors[name].detach()
+        # Integer buffers (BN's num_batches_tracked) stay int64; the rest float32.
+        t, dtype = (t.to(torch.int64), "I64") if not t.is_floating_point() else (t.to(torch.float32), "F32")
+        t = t.contiguous()
+        b = ctypes.string_at(t.data_ptr(), t.numel() * t.element_size())
+        header[name] = {"dtype": dtype, "shape": list(t.shape), "data_offsets": [offset, offset + len(b)]}
         offset += len(b)
         blobs.append(b)
     h = json.dumps(header).encode()

@@ -56,6 +56,10 @@ enum Command {
         /// Data-set root (CIFAR-10: binary release or image folders).
         #[arg(long, default_value = "data/cifar10")]
         dataset: PathBuf,
+        /// Evaluate on the test split of this spec's data set instead (any data set:
+        /// e.g. `resnet18_imagenet_sample` for torchvision's ResNet-18 weights).
+        #[arg(long, conflicts_with = "dataset")]
+        spec: Option<String>,
         #[arg(long, default_value_t = 500)]
         batch: usize,
     },
@@ -201,8 +205,15 @@ fn dispatch(cli: Cli) -> Result<()> {
         Some(Command::Eval {
             model_dir,
             dataset,
+            spec,
             batch,
-        }) => eval_model(&model_dir, &dataset, batch),
+        }) => {
+            let spec = match spec {
+                Some(arg) => Some(Spec::load(&resolve_spec_path(&arg)?)?),
+                None => None,
+            };
+            eval_model(&model_dir, &dataset, spec.as_ref(), batch)
+        }
         Some(Command::Publish {
             run_dir,
             dest,
@@ -391,25 +402,39 @@ fn publish(run_dir: &Path, dest: &Path, half: bool) -> Result<()> {
     Ok(())
 }
 
-fn eval_model(dir: &Path, dataset: &Path, batch: usize) -> Result<()> {
+fn eval_model(dir: &Path, dataset: &Path, spec: Option<&Spec>, batch: usize) -> Result<()> {
     let json = dir.join("model.json");
     let bytes = std::fs::read(&json).with_context(|| format!("reading {}", json.display()))?;
     let cfg: ModelConfig = serde_json::from_slice(&bytes)
         .with_context(|| format!("{} is not a model width configuration", json.display()))?;
     let device = tch::Device::cuda_if_available();
     let model = experiments::prune::load_model_dir(dir, &cfg, device)?;
-    let root = experiments::data::resolve_root(dataset);
-    let data = datasets::Cifar10::load(&root, None)
-        .with_context(|| format!("loading --dataset {}", root.display()))?;
-    let test = datasets::AugmentedSet::new(data.test, None, datasets::CIFAR10_NORMALIZATION);
-    let r = engine::evaluate(model.net.as_ref(), &test, batch, device, true)?;
+    let test: Box<dyn datasets::BatchSource> = match spec {
+        Some(s) => experiments::data::load(s)?.test,
+        None => {
+            let root = experiments::data::resolve_root(dataset);
+            let data = datasets::Cifar10::load(&root, None)
+                .with_context(|| format!("loading --dataset {}", root.display()))?;
+            Box::new(datasets::AugmentedSet::new(
+                data.test,
+                None,
+                datasets::CIFAR10_NORMALIZATION,
+            ))
+        }
+    };
+    let r = engine::evaluate(model.net.as_ref(), test.as_ref(), batch, device, true)?;
     let cost = cfg.cost(cfg.default_input_hw());
+    let accuracy = match r.segmentation {
+        Some(m) => format!(
+            "mean IU {:.2}%, pixel accuracy {:.2}%, mean class accuracy {:.2}%",
+            m.mean_iou, m.pixel_acc, m.mean_acc
+        ),
+        None => format!("top-1 {:.2}%, top-5 {:.2}%", r.top1, r.top5),
+    };
     println!(
-        "{}: {} test images, top-1 {:.2}%, top-5 {:.2}%, params {}, MACs {}",
+        "{}: {} test images, {accuracy}, params {}, MACs {}",
         dir.display(),
         r.images,
-        r.top1,
-        r.top5,
         group(cost.params()),
         group(cost.macs())
     );

@@ -90,6 +90,18 @@ fn resnet18_trains_and_evaluates_on_imagenet_folders() {
         "{s}"
     );
 
+    // `eval --spec` reproduces the recorded test result from the saved model.
+    let run = summary.parent().unwrap();
+    let o = experiments(&[
+        "eval",
+        run.to_str().unwrap(),
+        "--spec",
+        path.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    let expect = format!("6 test images, top-1 {t1:.2}%, top-5 {t5:.2}%");
+    assert!(text(&o).contains(&expect), "{} vs {expect}", text(&o));
+
     // A corrupt validation image: a clean error naming it, non-zero exit, and the
     // finished run above untouched.
     std::fs::write(
