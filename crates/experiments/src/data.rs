@@ -3,8 +3,9 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use datasets::{
-    Augment, AugmentedSet, BatchSource, Cifar10, Cifar10Source, FolderSource, ImageNet,
-    ImageNetTransform, SegmentationSource, Voc, CIFAR10_NORMALIZATION, IMAGENET_NORMALIZATION,
+    Augment, AugmentedSet, BatchSource, Cifar10, Cifar10Source, DatasetError, FolderSource,
+    ImageFolder, ImageNet, ImageNetTransform, ImageSet, SegmentationSet, SegmentationSource, Voc,
+    CIFAR10_NORMALIZATION, IMAGENET_NORMALIZATION,
 };
 
 use crate::spec::{DatasetName, Spec};
@@ -29,6 +30,51 @@ impl DataSplits {
     pub fn val(&self) -> Option<&dyn BatchSource> {
         self.val.as_deref()
     }
+}
+
+/// A training split that validation images and `train_limit` can be cut from.
+trait TrainSplit: Sized {
+    fn len(&self) -> usize;
+    fn subset(&self, indices: &[usize]) -> Self;
+    fn split_validation(&self, n_val: usize, seed: u64) -> Result<(Self, Self), DatasetError>;
+}
+
+macro_rules! train_split {
+    ($($t:ty),*) => {$(
+        impl TrainSplit for $t {
+            fn len(&self) -> usize {
+                <$t>::len(self)
+            }
+            fn subset(&self, indices: &[usize]) -> Self {
+                <$t>::subset(self, indices)
+            }
+            fn split_validation(&self, n: usize, seed: u64) -> Result<(Self, Self), DatasetError> {
+                <$t>::split_validation(self, n, seed)
+            }
+        }
+    )*};
+}
+train_split!(ImageSet, ImageFolder, SegmentationSet);
+
+/// Carves the spec's validation split (class-balanced, fixed seed) off `train`, then
+/// keeps the first `train_limit` training items. Returns `(train, validation)`.
+fn carve<T: TrainSplit>(train: T, spec: &Spec) -> Result<(T, Option<T>)> {
+    let d = &spec.dataset;
+    let (mut train, val) = if d.validation_split > 0 {
+        let (t, v) = train
+            .split_validation(d.validation_split, SPLIT_SEED)
+            .context("dataset.validation_split")?;
+        (t, Some(v))
+    } else {
+        (train, None)
+    };
+    if let Some(limit) = d.train_limit {
+        if limit < train.len() {
+            let idx: Vec<usize> = (0..limit).collect();
+            train = train.subset(&idx);
+        }
+    }
+    Ok((train, val))
 }
 
 /// A relative data-set root is taken from the working directory, falling back to the
@@ -62,21 +108,8 @@ fn load_voc(spec: &Spec, root: &Path) -> Result<DataSplits> {
     let d = &spec.dataset;
     let voc =
         Voc::open(root).with_context(|| format!("loading dataset.root = {}", root.display()))?;
-    let (mut train, test) = (voc.split("train")?, voc.split("val")?);
-    let mut val = None;
-    if d.validation_split > 0 {
-        let (t, v) = train
-            .split_validation(d.validation_split, SPLIT_SEED)
-            .context("dataset.validation_split")?;
-        train = t;
-        val = Some(v);
-    }
-    if let Some(limit) = d.train_limit {
-        if limit < train.len() {
-            let idx: Vec<usize> = (0..limit).collect();
-            train = train.subset(&idx);
-        }
-    }
+    let test = voc.split("val")?;
+    let (train, val) = carve(voc.split("train")?, spec)?;
     let source = format!(
         "PASCAL VOC segmentation {} (train.txt for training, val.txt as the test split)",
         voc.dir.display()
@@ -105,18 +138,7 @@ fn load_cifar10(spec: &Spec, root: &Path) -> Result<DataSplits> {
         Cifar10Source::Binary => "CIFAR-10 official binary release".to_string(),
         Cifar10Source::ImageFolder => format!("CIFAR-10 image folder {} (if JPEG: the q75 re-encoding, accuracies may sit slightly below the binary release)", root.display()),
     };
-    let (mut train, val) = if d.validation_split > 0 {
-        let (t, v) = c.train.split_validation(d.validation_split, SPLIT_SEED)?;
-        (t, Some(v))
-    } else {
-        (c.train, None)
-    };
-    if let Some(limit) = d.train_limit {
-        if limit < train.len() {
-            let idx: Vec<usize> = (0..limit).collect();
-            train = train.subset(&idx);
-        }
-    }
+    let (train, val) = carve(c.train, spec)?;
     let augment = d.augment.then(Augment::default);
     let plain = |set| -> Box<dyn BatchSource> {
         Box::new(AugmentedSet::new(set, None, CIFAR10_NORMALIZATION))
@@ -135,21 +157,7 @@ fn load_imagenet(spec: &Spec, root: &Path) -> Result<DataSplits> {
     let val_labels = d.val_labels.as_deref().map(resolve_root);
     let inet = ImageNet::open(root, class_list.as_deref(), val_labels.as_deref())
         .with_context(|| format!("loading dataset.root = {}", root.display()))?;
-    let (mut train, val) = if d.validation_split > 0 {
-        let (t, v) = inet
-            .train
-            .split_validation(d.validation_split, SPLIT_SEED)
-            .context("dataset.validation_split")?;
-        (t, Some(v))
-    } else {
-        (inet.train, None)
-    };
-    if let Some(limit) = d.train_limit {
-        if limit < train.len() {
-            let idx: Vec<usize> = (0..limit).collect();
-            train = train.subset(&idx);
-        }
-    }
+    let (train, val) = carve(inet.train, spec)?;
     let source = format!(
         "ImageNet folders {} ({} classes in the label order, {} train + {} validation files found)",
         root.display(),
