@@ -3,6 +3,7 @@
 
 pub mod bench;
 pub mod data;
+pub mod inspect;
 pub mod latency;
 pub mod prune;
 pub mod run;

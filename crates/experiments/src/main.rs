@@ -14,9 +14,6 @@ use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 use experiments::spec::{resolve_spec_path, Spec};
 use experiments::{run, table};
-use models::{
-    Fcn32sConfig, ModelConfig, ResNet18Config, ResNetCifarConfig, Shortcut, VggCifarConfig,
-};
 
 /// The smoke spec run when no spec is given.
 const SMOKE_SPEC: &str = include_str!("../../../experiments/smoke.yaml");
@@ -199,7 +196,7 @@ fn dispatch(cli: Cli) -> Result<()> {
             Ok(())
         }
         Some(Command::Models) => {
-            print_models();
+            experiments::inspect::print_models();
             Ok(())
         }
         Some(Command::Eval {
@@ -212,7 +209,7 @@ fn dispatch(cli: Cli) -> Result<()> {
                 Some(arg) => Some(Spec::load(&resolve_spec_path(&arg)?)?),
                 None => None,
             };
-            eval_model(&model_dir, &dataset, spec.as_ref(), batch)
+            experiments::inspect::eval_model(&model_dir, &dataset, spec.as_ref(), batch)
         }
         Some(Command::Publish {
             run_dir,
@@ -263,7 +260,7 @@ fn dispatch(cli: Cli) -> Result<()> {
                     r.median_ms,
                     r.p25_ms,
                     r.p75_ms,
-                    group(r.macs),
+                    experiments::inspect::group(r.macs),
                     r.threads
                 );
             }
@@ -390,7 +387,7 @@ fn publish(run_dir: &Path, dest: &Path, half: bool) -> Result<()> {
         }
     }
     let json = std::fs::read(run_dir.join("model.json"))?;
-    let cfg: ModelConfig = serde_json::from_slice(&json)?;
+    let cfg: models::ModelConfig = serde_json::from_slice(&json)?;
     let model = experiments::prune::load_model_dir(run_dir, &cfg, tch::Device::Cpu)?;
     let kind = if half {
         tch::Kind::Half
@@ -402,76 +399,6 @@ fn publish(run_dir: &Path, dest: &Path, half: bool) -> Result<()> {
     Ok(())
 }
 
-fn eval_model(dir: &Path, dataset: &Path, spec: Option<&Spec>, batch: usize) -> Result<()> {
-    let json = dir.join("model.json");
-    let bytes = std::fs::read(&json).with_context(|| format!("reading {}", json.display()))?;
-    let cfg: ModelConfig = serde_json::from_slice(&bytes)
-        .with_context(|| format!("{} is not a model width configuration", json.display()))?;
-    let device = tch::Device::cuda_if_available();
-    let model = experiments::prune::load_model_dir(dir, &cfg, device)?;
-    let test: Box<dyn datasets::BatchSource> = match spec {
-        Some(s) => experiments::data::load(s)?.test,
-        None => {
-            let root = experiments::data::resolve_root(dataset);
-            let data = datasets::Cifar10::load(&root, None)
-                .with_context(|| format!("loading --dataset {}", root.display()))?;
-            Box::new(datasets::AugmentedSet::new(
-                data.test,
-                None,
-                datasets::CIFAR10_NORMALIZATION,
-            ))
-        }
-    };
-    let r = engine::evaluate(model.net.as_ref(), test.as_ref(), batch, device, true)?;
-    let cost = cfg.cost(cfg.default_input_hw());
-    let accuracy = match r.segmentation {
-        Some(m) => format!(
-            "mean IU {:.2}%, pixel accuracy {:.2}%, mean class accuracy {:.2}%",
-            m.mean_iou, m.pixel_acc, m.mean_acc
-        ),
-        None => format!("top-1 {:.2}%, top-5 {:.2}%", r.top1, r.top5),
-    };
-    println!(
-        "{}: {} test images, {accuracy}, params {}, MACs {}",
-        dir.display(),
-        r.images,
-        group(cost.params()),
-        group(cost.macs())
-    );
-    Ok(())
-}
-
-fn print_models() {
-    let list = [
-        (
-            "vgg16_cifar",
-            ModelConfig::Vgg16Cifar(VggCifarConfig::default()),
-        ),
-        (
-            "resnet20_cifar (option A)",
-            ModelConfig::ResnetCifar(ResNetCifarConfig::resnet(20, Shortcut::A)),
-        ),
-        (
-            "resnet20_cifar (option B)",
-            ModelConfig::ResnetCifar(ResNetCifarConfig::resnet(20, Shortcut::B)),
-        ),
-        ("resnet18", ModelConfig::Resnet18(ResNet18Config::default())),
-        ("fcn32s", ModelConfig::Fcn32s(Fcn32sConfig::default())),
-    ];
-    for (name, cfg) in list {
-        let hw = cfg.default_input_hw();
-        let c = cfg.cost(hw);
-        println!(
-            "{name:<26} input 3x{}x{}  params {:>12}  MACs {:>15}",
-            hw.0,
-            hw.1,
-            group(c.params()),
-            group(c.macs())
-        );
-    }
-}
-
-/// 14987722 -> "14,987,722".
 /// A `--device` argument: `cpu`, `cuda` (the first GPU) or `auto`.
 fn parse_device(arg: &str) -> Result<tch::Device> {
     Ok(match arg {
@@ -486,16 +413,4 @@ fn parse_device(arg: &str) -> Result<tch::Device> {
         "auto" => tch::Device::cuda_if_available(),
         other => anyhow::bail!("--device {other}: expected cpu, cuda or auto"),
     })
-}
-
-fn group(n: u64) -> String {
-    let s = n.to_string();
-    let mut out = String::new();
-    for (i, ch) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(ch);
-    }
-    out
 }

@@ -1,0 +1,96 @@
+//! Commands that look at models rather than train them: the reference counts of every
+//! architecture (`models`) and the test accuracy of a saved model (`eval`).
+use std::path::Path;
+
+use anyhow::{Context, Result};
+use models::{
+    Fcn32sConfig, ModelConfig, ResNet18Config, ResNetCifarConfig, Shortcut, VggCifarConfig,
+};
+
+use crate::spec::Spec;
+
+/// Rebuilds the model in `dir` (`model.json` + `model.safetensors`) and prints its test
+/// accuracy (top-1 / top-5, or mean IU for segmentation), parameters and MACs: on the
+/// test split of `spec`'s data set when given, else on CIFAR-10 at `dataset`.
+pub fn eval_model(dir: &Path, dataset: &Path, spec: Option<&Spec>, batch: usize) -> Result<()> {
+    let json = dir.join("model.json");
+    let bytes = std::fs::read(&json).with_context(|| format!("reading {}", json.display()))?;
+    let cfg: ModelConfig = serde_json::from_slice(&bytes)
+        .with_context(|| format!("{} is not a model width configuration", json.display()))?;
+    let device = tch::Device::cuda_if_available();
+    let model = crate::prune::load_model_dir(dir, &cfg, device)?;
+    let test: Box<dyn datasets::BatchSource> = match spec {
+        Some(s) => crate::data::load(s)?.test,
+        None => {
+            let root = crate::data::resolve_root(dataset);
+            let data = datasets::Cifar10::load(&root, None)
+                .with_context(|| format!("loading --dataset {}", root.display()))?;
+            Box::new(datasets::AugmentedSet::new(
+                data.test,
+                None,
+                datasets::CIFAR10_NORMALIZATION,
+            ))
+        }
+    };
+    let r = engine::evaluate(model.net.as_ref(), test.as_ref(), batch, device, true)?;
+    let cost = cfg.cost(cfg.default_input_hw());
+    let accuracy = match r.segmentation {
+        Some(m) => format!(
+            "mean IU {:.2}%, pixel accuracy {:.2}%, mean class accuracy {:.2}%",
+            m.mean_iou, m.pixel_acc, m.mean_acc
+        ),
+        None => format!("top-1 {:.2}%, top-5 {:.2}%", r.top1, r.top5),
+    };
+    println!(
+        "{}: {} test images, {accuracy}, params {}, MACs {}",
+        dir.display(),
+        r.images,
+        group(cost.params()),
+        group(cost.macs())
+    );
+    Ok(())
+}
+
+/// Prints every architecture's parameters and MACs at its usual input size.
+pub fn print_models() {
+    let list = [
+        (
+            "vgg16_cifar",
+            ModelConfig::Vgg16Cifar(VggCifarConfig::default()),
+        ),
+        (
+            "resnet20_cifar (option A)",
+            ModelConfig::ResnetCifar(ResNetCifarConfig::resnet(20, Shortcut::A)),
+        ),
+        (
+            "resnet20_cifar (option B)",
+            ModelConfig::ResnetCifar(ResNetCifarConfig::resnet(20, Shortcut::B)),
+        ),
+        ("resnet18", ModelConfig::Resnet18(ResNet18Config::default())),
+        ("fcn32s", ModelConfig::Fcn32s(Fcn32sConfig::default())),
+    ];
+    for (name, cfg) in list {
+        let hw = cfg.default_input_hw();
+        let c = cfg.cost(hw);
+        println!(
+            "{name:<26} input 3x{}x{}  params {:>12}  MACs {:>15}",
+            hw.0,
+            hw.1,
+            group(c.params()),
+            group(c.macs())
+        );
+    }
+}
+
+/// Thousands separators: 14987722 -> "14,987,722".
+pub fn group(n: u64) -> String {
+    let s = n.to_string();
+    let mut out = String::new();
+    for (i, ch) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(ch);
+    }
+    out
+}
