@@ -258,3 +258,23 @@ fn old_or_broken_run_records_are_refused_naming_file_and_field() {
         "{msg}"
     );
 }
+
+#[test]
+fn segmentation_runs_fill_mean_iu_and_pixel_accuracy_not_top1() {
+    let tmp = tempfile::tempdir().unwrap();
+    let paths = run_set(tmp.path());
+    let mut s = summary("unpruned", 0, 91.5, 134_000_000, 181_000_000_000);
+    s.model = serde_json::json!({"arch": "fcn32s"});
+    s.test.miou = Some(62.25);
+    s.test.pixel_acc = Some(91.5);
+    s.test.top5 = 91.5;
+    write_run(&paths.results.join("fcn_voc2011/pretrained"), &s);
+    let rep = report_setting(&paths, setting("fcn_voc2011").unwrap()).unwrap();
+    assert_eq!(rep.measured_rows, 1);
+    let csv = std::fs::read_to_string(paths.results.join("fcn_voc2011/table.csv")).unwrap();
+    let row = csv.lines().nth(1).unwrap();
+    assert_eq!(
+        row,
+        "unpruned,measured,cpu-cosine-3ep,1,,,,,62.25,91.50,134000000,,181000000000,,,,"
+    );
+}
