@@ -1,13 +1,20 @@
 #!/usr/bin/env bash
 # Times one training step (batch 128) of ResNet-20 and VGG-16 in this project and in
 # PyTorch eager, alternating in one run on the same machine, and records the medians
-# under results/bench/train_step.{csv,md}. Run it on an otherwise idle machine.
-#   scripts/bench_train_step.sh [rounds]
+# under results/bench/<name>.{csv,md}. Run it on an otherwise idle machine.
+#   scripts/bench_train_step.sh [rounds] [name]      (name defaults to train_step)
+# LAYOUTS="fp32" skips the bf16 autocast rows (slow where the CPU emulates bf16).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 scripts/bootstrap-libtorch.sh
 cargo build --release -p experiments
 rounds="${1:-2}"
+name="${2:-train_step}"
+case "${LAYOUTS:-all}" in
+  all) layouts=("" "--nchw" "--bf16") ;;
+  fp32) layouts=("" "--nchw") ;;
+  *) echo "LAYOUTS must be all or fp32" >&2; exit 2 ;;
+esac
 BIN=target/release/experiments
 PY=.venv/bin/python
 out=results/bench
@@ -16,15 +23,15 @@ raw="$(mktemp)"
 for r in $(seq "$rounds"); do
   for m in resnet20 vgg16; do
     iters=30; [ "$m" = vgg16 ] && iters=8
-    for layout in "" "--nchw" "--bf16"; do
+    for layout in "${layouts[@]}"; do
       $BIN bench train-step --model "$m" --iters "$iters" $layout >> "$raw"
       $PY scripts/bench_train_step.py --model "$m" --iters "$iters" $layout 2>/dev/null >> "$raw"
     done
   done
 done
-$PY - "$raw" "$out" <<'PYEOF'
+$PY - "$raw" "$out" "$name" <<'PYEOF'
 import json, platform, statistics, subprocess, sys, os
-raw, out = sys.argv[1], sys.argv[2]
+raw, out, name = sys.argv[1], sys.argv[2], sys.argv[3]
 rows = [json.loads(l) for l in open(raw) if l.strip()]
 cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), platform.processor())
 torch_v = next((r["torch"] for r in rows if "torch" in r), "?")
@@ -42,8 +49,8 @@ for model, cl, prec in keys:
         res[impl] = ms
         lines.append(f"{model},{layout},{impl},{sel[0]['threads']},{len(sel)},{ms:.2f},{128e3/ms:.1f}")
     md.append(f"| {model} | {layout} | {res['rust-tch']:.1f} | {res['pytorch-eager']:.1f} | {res['rust-tch']/res['pytorch-eager']:.3f} | {128e3/res['rust-tch']:.0f} |")
-open(os.path.join(out, "train_step.csv"), "w").write("\n".join(lines) + "\n")
-open(os.path.join(out, "train_step.md"), "w").write("\n".join(md) + "\n")
+open(os.path.join(out, name + ".csv"), "w").write("\n".join(lines) + "\n")
+open(os.path.join(out, name + ".md"), "w").write("\n".join(md) + "\n")
 print("\n".join(md))
 PYEOF
 rm -f "$raw"
