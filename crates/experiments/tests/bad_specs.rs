@@ -193,6 +193,13 @@ const CASES: &[(&str, &str, &str, &str, &str)] = &[
         "no CIFAR-10 training images",
     ),
     (
+        "C2S2 lambda refinement without bound",
+        "",
+        "prune:\n  method: c2s2\n  from: results/x\n  c2s2: { refine_steps: 11 }\n",
+        "prune.c2s2.refine_steps",
+        "at most 10",
+    ),
+    (
         "negative weight decay",
         "    lr: 0.1\n",
         "    lr: 0.1\n    weight_decay: -1\n",

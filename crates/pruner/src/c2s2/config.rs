@@ -145,6 +145,12 @@ pub struct C2s2Config {
     /// Times lambda is halved and selection repeated when the guard fails.
     #[serde(default = "d_retries")]
     pub max_retries: usize,
+    /// After the guard accepts a lambda that follows a rejection, bisect (geometric mean)
+    /// between the two this many more times, keeping the accepted selection that leaves
+    /// the least cost. 0 (the default) keeps plain halving. Left out of the serialized
+    /// config at 0, so run keys of specs without it do not change.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub refine_steps: usize,
     #[serde(default)]
     pub guard_reference: GuardReference,
     /// Fewest channels a layer keeps.
@@ -187,6 +193,9 @@ fn d_tol() -> f64 {
 fn d_retries() -> usize {
     4
 }
+fn is_zero(v: &usize) -> bool {
+    *v == 0
+}
 fn d_min() -> usize {
     1
 }
@@ -226,6 +235,15 @@ impl C2s2Config {
             return fail(
                 "min_fraction",
                 format!("must be in [0, 1), found {}", self.min_fraction),
+            );
+        }
+        if self.refine_steps > 10 {
+            return fail(
+                "refine_steps",
+                format!(
+                    "must be at most 10 (each step is one more selection), found {}",
+                    self.refine_steps
+                ),
             );
         }
         if self.round_to == 0 {

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use tch::Kind;
 
 use super::config::{C2s2Config, GuardReference, LayerOrder};
+use super::search::{better, LambdaSearch};
 use super::select::{install, select};
 use crate::{
     remove_channels, CostModel, GateFormat, MaskSet, PruneContext, PruneError, PrunedModel,
@@ -202,7 +203,7 @@ pub fn run_c2s2(
                     .map_or(0, |l| l.channels as usize)
             })
             .collect();
-        let mut lambdas: Vec<f64> = group
+        let base: Vec<f64> = group
             .iter()
             .map(|n| cfg.lambda * if cfg.cost_aware { shares[n] } else { 1.0 })
             .collect();
@@ -211,7 +212,10 @@ pub fn run_c2s2(
         let t_sel = Instant::now();
         let mut attempts = Vec::new();
         let mut accepted: Option<MaskSet> = None;
-        for _ in 0..=cfg.max_retries {
+        let mut best: Option<(f64, f64)> = None;
+        let mut search = LambdaSearch::new(cfg.max_retries, cfg.refine_steps);
+        loop {
+            let lambdas: Vec<f64> = base.iter().map(|l| l * search.scale()).collect();
             let mut layers: Vec<PruningLayer> = group
                 .iter()
                 .zip(&widths)
@@ -268,11 +272,18 @@ pub fn run_c2s2(
                 reference,
                 if ok { "accepted" } else { "rejected" }
             );
-            if ok {
+            // Cost the selection leaves: kept channels weighted by their cost shares.
+            let cost: f64 = group
+                .iter()
+                .map(|n| masks[n].kept() as f64 * shares[n])
+                .sum();
+            if ok && better(cost, val, best) {
+                best = Some((cost, val));
                 accepted = Some(masks);
+            }
+            if !search.advance(ok) {
                 break;
             }
-            lambdas.iter_mut().for_each(|l| *l /= 2.0);
         }
         let selection_seconds = t_sel.elapsed().as_secs_f64();
         let masks = accepted.unwrap_or_default();
