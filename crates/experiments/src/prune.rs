@@ -254,16 +254,23 @@ pub fn prune_one(
     }
     let before = start_cfg.cost(hw);
     let after = pruned.config.cost(hw);
-    let layers = start_cfg
-        .prunable_layers()
-        .into_iter()
-        .zip(pruned.config.prunable_layers())
-        .map(|(a, b)| LayerWidth {
-            layer: a.name,
-            channels: a.channels,
-            kept: b.channels,
-        })
-        .collect();
+    let widths = |before: Vec<models::PrunableLayer>, after: Vec<models::PrunableLayer>| {
+        before
+            .into_iter()
+            .zip(after)
+            .map(|(a, b)| LayerWidth {
+                layer: a.name,
+                channels: a.channels,
+                kept: b.channels,
+            })
+            .collect::<Vec<_>>()
+    };
+    let mut layers = widths(start_cfg.prunable_layers(), pruned.config.prunable_layers());
+    // ResNets' stage-coupled residual groups, when a method pruned them.
+    let groups = widths(start_cfg.stage_groups(), pruned.config.stage_groups());
+    if groups.iter().any(|g| g.kept != g.channels) {
+        layers.extend(groups);
+    }
     let method = serde_json::to_value(p.method)?
         .as_str()
         .unwrap_or("?")
