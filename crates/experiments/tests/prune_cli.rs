@@ -56,6 +56,22 @@ fn every_method_prunes_the_pretrained_model() {
     assert!(p["start_test"]["top1"].is_number() && p["after_selection_test"]["top1"].is_number());
     assert_eq!(p["options"]["tau"], 0.5);
 
+    // With the residual groups pruned too, their widths follow the nine inner layers.
+    let groups = c2s2.replace(
+        "    tolerance: 100.0\n",
+        "    tolerance: 100.0\n    residual_groups: true\n",
+    );
+    let s = run(tmp.path(), "groups", spec(tmp.path(), "groups", 1, &groups));
+    let layers = s["pruning"]["layers"].as_array().unwrap();
+    assert_eq!(layers.len(), 12, "{s}");
+    assert_eq!(layers[9]["layer"], "layer1");
+    assert!(
+        layers[9..]
+            .iter()
+            .any(|l| l["kept"].as_i64() < l["channels"].as_i64()),
+        "{s}"
+    );
+
     let widths = "  widths: { inner: [4, 4, 4, 4, 4, 4, 4, 4, 4] }\n";
     for method in ["l1_norm", "random"] {
         let pr = format!(
