@@ -211,8 +211,8 @@ pub fn run_c2s2(
             .to_device(ctx.device);
         let t_sel = Instant::now();
         let mut attempts = Vec::new();
-        let mut accepted: Option<MaskSet> = None;
-        let mut best: Option<(f64, f64)> = None;
+        // The accepted selection leaving least cost so far: (cost, val top-1, masks).
+        let mut best: Option<(f64, f64, MaskSet)> = None;
         let mut search = LambdaSearch::new(cfg.max_retries, cfg.refine_steps);
         loop {
             let lambdas: Vec<f64> = base.iter().map(|l| l * search.scale()).collect();
@@ -277,16 +277,15 @@ pub fn run_c2s2(
                 .iter()
                 .map(|n| masks[n].kept() as f64 * shares[n])
                 .sum();
-            if ok && better(cost, val, best) {
-                best = Some((cost, val));
-                accepted = Some(masks);
+            if ok && better(cost, val, best.as_ref().map(|b| (b.0, b.1))) {
+                best = Some((cost, val, masks));
             }
             if !search.advance(ok) {
                 break;
             }
         }
         let selection_seconds = t_sel.elapsed().as_secs_f64();
-        let masks = accepted.unwrap_or_default();
+        let masks = best.map(|b| b.2).unwrap_or_default();
         let removed_any = masks.values().any(|m| m.kept() < m.len());
         let t_rec = Instant::now();
         if removed_any {
