@@ -243,3 +243,22 @@ fn init_weights_of_another_shape_fail_cleanly_and_name_the_tensor() {
         "{t}"
     );
 }
+
+#[test]
+fn a_missing_file_is_named_once_with_its_cause_once() {
+    let tmp = tempfile::tempdir().unwrap();
+    let published = tmp.path().join("published.csv");
+    let o = experiments(&[
+        "report",
+        "--results",
+        tmp.path().to_str().unwrap(),
+        "--published",
+        published.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    let t = text(&o);
+    assert!(t.contains("published.csv"), "{t}");
+    // The I/O cause is printed by the library error and exposed as its source; the CLI
+    // must not print it twice.
+    assert_eq!(t.matches("No such file or directory").count(), 1, "{t}");
+}
