@@ -68,6 +68,7 @@ def main():
     ap.add_argument("--nchw", action="store_true")
     ap.add_argument("--bf16", action="store_true", help="bfloat16 autocast forward")
     ap.add_argument("--device", default="cpu", help="cpu or cuda")
+    ap.add_argument("--forward", action="store_true", help="time an eval-mode forward pass instead")
     a = ap.parse_args()
     torch.manual_seed(0)
     dev = torch.device(a.device)
@@ -79,6 +80,18 @@ def main():
     x = torch.randn(a.batch, 3, 32, 32, device=dev).to(memory_format=fmt)
     y = torch.randint(0, 10, (a.batch,), device=dev)
     times = []
+    if a.forward:
+        model.eval()
+        with torch.no_grad():
+            for i in range(a.warmup + a.iters):
+                t = time.perf_counter()
+                model(x).sum().item()
+                if i >= a.warmup:
+                    times.append(time.perf_counter() - t)
+        step = sorted(times)[len(times) // 2]
+        print(json.dumps({"impl": "pytorch-eager", "kind": "forward", "model": a.model, "batch": a.batch, "channels_last": not a.nchw,
+                          "threads": torch.get_num_threads(), "forward_ms": step * 1e3, "torch": torch.__version__}))
+        return
     for i in range(a.warmup + a.iters):
         t = time.perf_counter()
         with torch.autocast(dev.type, dtype=torch.bfloat16, enabled=a.bf16):

@@ -127,6 +127,11 @@ pub const SETTINGS: &[Setting] = &[
                 "resnet20_cifar10_ablation_before_relu_cpu",
             ),
             run("c2s2", "ste", "resnet20_cifar10_ablation_ste_cpu"),
+            run(
+                "c2s2",
+                "latency_cost",
+                "resnet20_cifar10_ablation_latency_cost_cpu",
+            ),
         ],
     },
 ];

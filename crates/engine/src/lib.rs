@@ -3,6 +3,7 @@
 //! accuracy and mean IU (segmentation), resumable checkpoints
 //! (safetensors, written atomically), per-epoch metrics and a progress bar.
 
+mod allocator;
 mod autocast;
 mod checkpoint;
 mod error;
@@ -17,6 +18,7 @@ mod steps;
 mod task;
 mod train;
 
+pub use allocator::{allocator_left_alone, keep_freed_memory};
 pub use autocast::{Autocast, Precision};
 pub use checkpoint::{load_matching, load_weights, save_weights, Checkpoint, PartialLoad};
 pub use error::EngineError;

@@ -1,5 +1,6 @@
 //! Commands that look at models rather than train them: the reference counts of every
-//! architecture (`models`) and the test accuracy of a saved model (`eval`).
+//! architecture (`models`), the test accuracy of a saved model (`eval`) and what a
+//! channel of each of its layers costs (`channel-costs`).
 use std::path::Path;
 
 use anyhow::{Context, Result};
@@ -13,10 +14,7 @@ use crate::spec::Spec;
 /// accuracy (top-1 / top-5, or mean IU for segmentation), parameters and MACs: on the
 /// test split of `spec`'s data set when given, else on CIFAR-10 at `dataset`.
 pub fn eval_model(dir: &Path, dataset: &Path, spec: Option<&Spec>, batch: usize) -> Result<()> {
-    let json = dir.join("model.json");
-    let bytes = std::fs::read(&json).with_context(|| format!("reading {}", json.display()))?;
-    let cfg: ModelConfig = serde_json::from_slice(&bytes)
-        .with_context(|| format!("{} is not a model width configuration", json.display()))?;
+    let cfg = read_model_config(dir)?;
     let device = tch::Device::cuda_if_available();
     let model = crate::prune::load_model_dir(dir, &cfg, device)?;
     let test: Box<dyn datasets::BatchSource> = match spec {
@@ -48,6 +46,48 @@ pub fn eval_model(dir: &Path, dataset: &Path, spec: Option<&Spec>, batch: usize)
         group(cost.params()),
         group(cost.macs())
     );
+    Ok(())
+}
+
+/// Reads a width configuration: `path` is a model folder or its `model.json`.
+pub fn read_model_config(path: &Path) -> Result<ModelConfig> {
+    let json = if path.is_dir() {
+        path.join("model.json")
+    } else {
+        path.to_path_buf()
+    };
+    let bytes = std::fs::read(&json).with_context(|| format!("reading {}", json.display()))?;
+    serde_json::from_slice(&bytes)
+        .with_context(|| format!("{} is not a model width configuration", json.display()))
+}
+
+/// Prints what one channel of each prunable layer (and stage group, with `groups`)
+/// costs in `meter`'s metric, and its share c_l of the mean, as the cost-aware
+/// mechanism weighs lambda.
+pub fn print_channel_costs(
+    cfg: &ModelConfig,
+    meter: &mut pruner::CostMeter,
+    groups: bool,
+) -> Result<()> {
+    let hw = cfg.default_input_hw();
+    let m = pruner::CostModel::with_groups(cfg, hw, meter, groups)?;
+    let shares = m.shares();
+    let unit = match m.metric {
+        pruner::CostMetric::Macs => "MACs per image",
+        pruner::CostMetric::Params => "parameters",
+        pruner::CostMetric::Latency => "ms per batch",
+    };
+    let mut layers = cfg.prunable_layers();
+    if groups {
+        layers.extend(cfg.stage_groups());
+    }
+    println!("| layer | channels | cost of one channel ({unit}) | share c_l |\n|---|---|---|---|");
+    for l in layers {
+        println!(
+            "| {} | {} | {:.6} | {:.3} |",
+            l.name, l.channels, m.channel_cost[&l.name], shares[&l.name]
+        );
+    }
     Ok(())
 }
 

@@ -69,6 +69,31 @@ enum Command {
         #[arg(long)]
         half: bool,
     },
+    /// What one channel of each prunable layer of a saved model costs (MACs,
+    /// parameters, or latency timed here layer by layer) and its share c_l, the weight
+    /// the cost-aware mechanism gives that layer's lambda.
+    ChannelCosts {
+        /// A model folder (model.json) or a model.json file.
+        model: PathBuf,
+        /// macs, params or latency.
+        #[arg(long, default_value = "macs")]
+        metric: String,
+        /// Also the stage-coupled residual groups (ResNets).
+        #[arg(long)]
+        groups: bool,
+        /// Latency only: images per timed pass.
+        #[arg(long, default_value_t = 128)]
+        batch: i64,
+        /// Latency only: timed passes per layer shape (the fastest is kept).
+        #[arg(long, default_value_t = 15)]
+        repeats: usize,
+        /// Latency only: cpu, cuda or auto.
+        #[arg(long, default_value = "cpu")]
+        device: String,
+        /// Latency only: nchw or channels-last.
+        #[arg(long, default_value = "channels-last")]
+        layout: String,
+    },
     /// Forward latency of saved models (e.g. an unpruned and pruned run directories):
     /// warm-up, repeats, median and inter-quartile range at each batch size.
     BenchLatency {
@@ -172,6 +197,9 @@ fn main() -> ExitCode {
         .with_writer(std::io::stderr)
         .with_target(false)
         .init();
+    // Before any tensor exists: large freed activations stay in the process.
+    let tuned = engine::keep_freed_memory();
+    tracing::debug!("glibc malloc thresholds set: {tuned}");
     let cli = Cli::parse();
     match dispatch(cli) {
         Ok(()) => ExitCode::SUCCESS,
@@ -227,6 +255,44 @@ fn dispatch(cli: Cli) -> Result<()> {
                 None => None,
             };
             experiments::inspect::eval_model(&model_dir, &dataset, spec.as_ref(), batch)
+        }
+        Some(Command::ChannelCosts {
+            model,
+            metric,
+            groups,
+            batch,
+            repeats,
+            device,
+            layout,
+        }) => {
+            let cfg = experiments::inspect::read_model_config(&model)?;
+            let metric = match metric.as_str() {
+                "macs" => pruner::CostMetric::Macs,
+                "params" => pruner::CostMetric::Params,
+                "latency" => pruner::CostMetric::Latency,
+                other => anyhow::bail!("--metric {other}: expected macs, params or latency"),
+            };
+            let channels_last = match layout.as_str() {
+                "nchw" => false,
+                "channels-last" => true,
+                other => anyhow::bail!("--layout {other}: expected nchw or channels-last"),
+            };
+            anyhow::ensure!(batch >= 1, "--batch must be at least 1");
+            anyhow::ensure!(repeats >= 1, "--repeats must be at least 1");
+            let device = parse_device(&device)?;
+            let mut meter = pruner::CostMeter::new(metric, || {
+                pruner::LatencyTable::new(
+                    pruner::LatencyConfig {
+                        batch: Some(batch),
+                        repeats,
+                        warmup: 3,
+                    },
+                    batch,
+                    device,
+                    channels_last,
+                )
+            });
+            experiments::inspect::print_channel_costs(&cfg, &mut meter, groups)
         }
         Some(Command::Publish {
             run_dir,

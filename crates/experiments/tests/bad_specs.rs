@@ -200,6 +200,20 @@ const CASES: &[(&str, &str, &str, &str, &str)] = &[
         "at most 10",
     ),
     (
+        "latency timing options without the latency cost",
+        "",
+        "prune:\n  method: c2s2\n  from: results/x\n  c2s2: { latency: { repeats: 5 } }\n",
+        "prune.c2s2.latency",
+        "cost_metric: latency",
+    ),
+    (
+        "latency cost timed zero times",
+        "",
+        "prune:\n  method: c2s2\n  from: results/x\n  c2s2: { cost_metric: latency, latency: { repeats: 0 } }\n",
+        "prune.c2s2.latency.repeats",
+        "at least 1",
+    ),
+    (
         "negative weight decay",
         "    lr: 0.1\n",
         "    lr: 0.1\n    weight_decay: -1\n",

@@ -10,6 +10,28 @@ pub struct LayerCost {
     pub params: u64,
     /// Multiply-accumulates for one input image.
     pub macs: u64,
+    /// The layer's tensor geometry, for measuring its latency in isolation.
+    pub shape: LayerShape,
+}
+
+/// The geometry of one layer, enough to time it on its own (a latency lookup table):
+/// a layer with the same shape runs in the same time wherever it sits in a network.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LayerShape {
+    /// A `k` x `k` convolution from `cin` to `cout` channels producing an `out_hw` map,
+    /// followed by BN when `bn`.
+    Conv {
+        cin: i64,
+        cout: i64,
+        k: i64,
+        out_hw: (i64, i64),
+        bn: bool,
+    },
+    /// A fully connected layer from `cin` to `cout` features, followed by BN1d when `bn`.
+    Linear { cin: i64, cout: i64, bn: bool },
+    /// A layer that pruning never reshapes (e.g. FCN's fixed upsampling); not timed.
+    Fixed,
 }
 
 /// Per-layer and total cost of a network for one input size.
@@ -54,6 +76,13 @@ impl CostBuilder {
             name: name.to_string(),
             params: w + extra,
             macs: w * (s.out_hw.0 * s.out_hw.1) as u64,
+            shape: LayerShape::Conv {
+                cin: s.cin,
+                cout: s.cout,
+                k: s.k,
+                out_hw: s.out_hw,
+                bn: s.bn,
+            },
         });
     }
 
@@ -63,6 +92,7 @@ impl CostBuilder {
             name: name.to_string(),
             params: w + cout as u64 + if bn { 2 * cout as u64 } else { 0 },
             macs: w,
+            shape: LayerShape::Linear { cin, cout, bn },
         });
     }
 

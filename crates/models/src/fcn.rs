@@ -143,6 +143,7 @@ impl Fcn32sConfig {
             name: "upscore".into(),
             params: 0,
             macs: (h * w * k * k * nc * nc) as u64,
+            shape: crate::LayerShape::Fixed,
         });
         b.finish()
     }

@@ -24,7 +24,7 @@ mod resnet_cifar;
 mod vgg;
 
 pub use config::{ChannelAxis, ModelConfig, Network, PrunableLayer};
-pub use cost::{trainable_params, LayerCost, ModelCost};
+pub use cost::{trainable_params, LayerCost, LayerShape, ModelCost};
 pub use error::ModelError;
 pub use fcn::Fcn32sConfig;
 pub use gates::{ChannelGates, GatePlacement};

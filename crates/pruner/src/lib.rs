@@ -14,7 +14,7 @@ mod surgery;
 
 pub use baselines::{l1_norm_masks, random_masks};
 pub use context::PruneContext;
-pub use cost::{CostMetric, CostModel};
+pub use cost::{CostMeter, CostMetric, CostModel, LatencyConfig, LatencyTable};
 pub use error::PruneError;
 pub use mask::{ChannelMask, MaskSet};
 pub use pruning_layer::{mask_from_scores, GateFormat, PruningLayer};

@@ -4,7 +4,7 @@
 use models::GatePlacement;
 use serde::{Deserialize, Serialize};
 
-use crate::{CostMetric, GateFormat};
+use crate::{CostMetric, GateFormat, LatencyConfig};
 
 /// The sparsity criterion R(w) of phase 1.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -133,6 +133,10 @@ pub struct C2s2Config {
     pub order: LayerOrder,
     #[serde(default)]
     pub cost_metric: CostMetric,
+    /// How layers are timed when `cost_metric` is `latency` (left out otherwise, and out
+    /// of the serialized config when not given).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub latency: Option<LatencyConfig>,
     /// Scale lambda per layer by its channel cost share (off: the same lambda everywhere).
     #[serde(default = "d_true")]
     pub cost_aware: bool,
@@ -245,6 +249,23 @@ impl C2s2Config {
                     self.refine_steps
                 ),
             );
+        }
+        if let Some(l) = &self.latency {
+            if self.cost_metric != CostMetric::Latency {
+                return fail(
+                    "latency",
+                    "is only read with `cost_metric: latency`; remove it or set that".into(),
+                );
+            }
+            if l.repeats == 0 {
+                return fail("latency.repeats", "must be at least 1".into());
+            }
+            if l.batch.is_some_and(|b| b < 1) {
+                return fail(
+                    "latency.batch",
+                    format!("must be at least 1, found {}", l.batch.unwrap_or(0)),
+                );
+            }
         }
         if self.round_to == 0 {
             return fail("round_to", "must be at least 1".into());

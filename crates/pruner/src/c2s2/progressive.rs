@@ -9,8 +9,8 @@ use super::config::{C2s2Config, GuardReference, LayerOrder};
 use super::search::{better, LambdaSearch};
 use super::select::{install, select};
 use crate::{
-    remove_channels, CostModel, GateFormat, MaskSet, PruneContext, PruneError, PrunedModel,
-    PruningLayer,
+    remove_channels, CostMeter, CostModel, GateFormat, LatencyTable, MaskSet, PruneContext,
+    PruneError, PrunedModel, PruningLayer,
 };
 
 /// One try of phase 1 for a group, with the guard's verdict.
@@ -73,7 +73,11 @@ fn plan_layers(cfg: &models::ModelConfig, c: &C2s2Config) -> Vec<models::Prunabl
 }
 
 /// The layer groups in pruning order.
-fn groups(model: &PrunedModel, cfg: &C2s2Config) -> Result<Vec<Vec<String>>, PruneError> {
+fn groups(
+    model: &PrunedModel,
+    cfg: &C2s2Config,
+    meter: &mut CostMeter,
+) -> Result<Vec<Vec<String>>, PruneError> {
     let all: Vec<String> = plan_layers(&model.config, cfg)
         .into_iter()
         .map(|l| l.name)
@@ -95,8 +99,7 @@ fn groups(model: &PrunedModel, cfg: &C2s2Config) -> Result<Vec<Vec<String>>, Pru
         LayerOrder::MostCostlyFirst => {
             let hw = model.config.default_input_hw();
             let costs =
-                CostModel::with_groups(&model.config, hw, cfg.cost_metric, cfg.residual_groups)
-                    .channel_cost;
+                CostModel::with_groups(&model.config, hw, meter, cfg.residual_groups)?.channel_cost;
             names.sort_by(|a, b| costs[b].total_cmp(&costs[a]));
         }
     }
@@ -160,7 +163,15 @@ pub fn run_c2s2(
     ctx: &PruneContext,
     state_dir: &Path,
 ) -> Result<(PrunedModel, C2s2Report), PruneError> {
-    let plan = groups(&model, cfg)?;
+    let mut meter = CostMeter::new(cfg.cost_metric, || {
+        LatencyTable::new(
+            cfg.latency.unwrap_or_default(),
+            ctx.batch_size as i64,
+            ctx.device,
+            ctx.channels_last,
+        )
+    });
+    let plan = groups(&model, cfg, &mut meter)?;
     let (mut model, mut report) = match load_state(state_dir, ctx.device)? {
         Some(s) => {
             tracing::info!(
@@ -191,8 +202,13 @@ pub fn run_c2s2(
         };
         let hw = model.config.default_input_hw();
         let shares =
-            CostModel::with_groups(&model.config, hw, cfg.cost_metric, cfg.residual_groups)
-                .shares();
+            CostModel::with_groups(&model.config, hw, &mut meter, cfg.residual_groups)?.shares();
+        if let CostMeter::Latency(table) = &meter {
+            tracing::info!(
+                "c2s2: latency table holds {} timed layer shapes",
+                table.len()
+            );
+        }
         let current = plan_layers(&model.config, cfg);
         let widths: Vec<usize> = group
             .iter()
