@@ -270,9 +270,17 @@ fn channel_costs_prints_each_layers_share_and_rejects_unknown_metrics() {
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     let t = text(&o);
     // Stage 1: 2 x 16 x 9 x 32 x 32 MACs per channel, 16/9 of the mean over nine layers.
-    assert!(t.contains("| layer1.0.conv1 | 16 | 294912.000000 | 1.778 |"), "{t}");
+    assert!(
+        t.contains("| layer1.0.conv1 | 16 | 294912.000000 | 1.778 |"),
+        "{t}"
+    );
     assert_eq!(t.matches("conv1 |").count(), 9, "{t}");
-    let o = experiments(&["channel-costs", model.to_str().unwrap(), "--metric", "flops"]);
+    let o = experiments(&[
+        "channel-costs",
+        model.to_str().unwrap(),
+        "--metric",
+        "flops",
+    ]);
     assert_eq!(o.status.code(), Some(1));
     assert!(text(&o).contains("--metric flops"), "{}", text(&o));
 }
