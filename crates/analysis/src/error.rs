@@ -4,22 +4,22 @@ use std::path::PathBuf;
 /// What can go wrong reading run records or writing tables and plots.
 #[derive(Debug, thiserror::Error)]
 pub enum AnalysisError {
-    #[error("{path}: {source}")]
+    #[error("{path}")]
     Io {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("{path}: not valid JSON: {source}")]
+    #[error("{path}: not valid JSON")]
     Json {
         path: PathBuf,
         source: serde_json::Error,
     },
-    #[error("{path}: {source}")]
+    #[error("{path}: not valid CSV")]
     Csv { path: PathBuf, source: csv::Error },
     /// A record that parses but does not fit the schema (version, missing field).
     #[error("{path}: {message}")]
     Schema { path: PathBuf, message: String },
-    #[error("building table {table}: {source}")]
+    #[error("building table {table}")]
     Table {
         table: String,
         source: polars::error::PolarsError,
@@ -61,4 +61,21 @@ pub fn read_csv<T: serde::de::DeserializeOwned>(path: &std::path::Path) -> Resul
     };
     let mut r = csv::Reader::from_path(path).map_err(csv_err)?;
     r.deserialize().collect::<Result<_, _>>().map_err(csv_err)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::error::Error as _;
+
+    #[test]
+    fn an_io_error_names_the_file_and_exposes_its_cause_once() {
+        let e = read_csv::<(String,)>(std::path::Path::new("/nonexistent/published.csv"))
+            .expect_err("the file does not exist");
+        let cause = e.source().expect("the I/O error is the source").to_string();
+        let text = e.to_string();
+        assert!(text.contains("published.csv"), "{text}");
+        // The cause is reported by whoever walks the chain, not repeated in the message.
+        assert!(!text.contains(&cause), "{text} repeats {cause}");
+    }
 }

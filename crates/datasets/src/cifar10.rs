@@ -172,7 +172,8 @@ fn load_folder_cached(dir: &Path, cache_file: &Path) -> Result<ImageSet, Dataset
     let set = decode_folder(&files)?;
     // A read-only data folder only costs the cache, not the run.
     if let Err(e) = cache::write(cache_file, &set, fp) {
-        tracing::warn!("could not write image cache: {e}");
+        let cause = std::error::Error::source(&e).map_or(String::new(), |s| format!(": {s}"));
+        tracing::warn!("could not write image cache: {e}{cause}");
     }
     Ok(set)
 }

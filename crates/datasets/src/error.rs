@@ -13,7 +13,7 @@ pub enum DatasetError {
     Corrupt { path: PathBuf, reason: String },
     #[error("cannot decode image {path}: {reason}")]
     Decode { path: PathBuf, reason: String },
-    #[error("I/O error on {path}: {source}")]
+    #[error("I/O error on {path}")]
     Io {
         path: PathBuf,
         #[source]

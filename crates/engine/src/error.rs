@@ -10,7 +10,7 @@ pub enum EngineError {
     Read { path: PathBuf, reason: String },
     #[error("cannot write {path}: {reason}")]
     Write { path: PathBuf, reason: String },
-    #[error("torch error: {0}")]
+    #[error("torch error")]
     Torch(#[from] tch::TchError),
     #[error(transparent)]
     Data(#[from] datasets::DatasetError),

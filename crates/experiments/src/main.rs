@@ -204,27 +204,12 @@ fn main() -> ExitCode {
     match dispatch(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {}", error_chain(&e));
+            // `{:#}`: the error and each cause, `: `-joined; library errors expose their
+            // cause as `source()` rather than repeating it in their own message.
+            eprintln!("error: {e:#}");
             ExitCode::FAILURE
         }
     }
-}
-
-/// The error and its causes, `: `-joined like anyhow's `{:#}`, but without a cause whose
-/// text the message before it already ends with (several library errors print their
-/// source themselves as well as exposing it).
-fn error_chain(e: &anyhow::Error) -> String {
-    let mut out = String::new();
-    for cause in e.chain() {
-        let text = cause.to_string();
-        if out.is_empty() {
-            out = text;
-        } else if !out.ends_with(&text) {
-            out.push_str(": ");
-            out.push_str(&text);
-        }
-    }
-    out
 }
 
 fn dispatch(cli: Cli) -> Result<()> {

@@ -13,12 +13,12 @@ pub enum PruneError {
     },
     #[error("mask for `{layer}` keeps no channel (at least one must stay)")]
     EmptyMask { layer: String },
-    #[error("widths: {0}")]
+    #[error("widths")]
     Model(#[from] models::ModelError),
     #[error("tensor `{tensor}`: {reason}")]
     Surgery { tensor: String, reason: String },
     #[error(transparent)]
     Engine(#[from] engine::EngineError),
-    #[error("torch error: {0}")]
+    #[error("torch error")]
     Torch(#[from] tch::TchError),
 }
