@@ -90,6 +90,9 @@ impl LatencyTable {
     /// Forward time of one layer of this shape (with its BN), in milliseconds per pass;
     /// 0 for layers pruning never reshapes.
     pub fn time(&mut self, shape: &LayerShape) -> Result<f64, PruneError> {
+        if *shape == LayerShape::Fixed {
+            return Ok(0.0);
+        }
         if let Some(&t) = self.ms.get(shape) {
             return Ok(t);
         }
@@ -243,28 +246,35 @@ mod tests {
         }
     }
 
+    // Only what timing cannot make flaky: which shapes get timed, and that a shape is
+    // looked up after its first timing. How time scales with work is a measurement
+    // (`experiments channel-costs --metric latency`); the cost arithmetic on top of the
+    // table is tested with exact, MACs-proportional tables in `cost::tests`.
     #[test]
-    fn shapes_are_timed_once_and_scale_with_work() {
+    fn shapes_are_timed_once_then_looked_up() {
         let cfg = LatencyConfig {
             batch: Some(8),
-            repeats: 5,
+            repeats: 3,
             warmup: 1,
         };
         let mut t = LatencyTable::new(cfg, 128, Device::Cpu, true);
         let small = t.time(&conv(4, 8)).unwrap();
         let big = t.time(&conv(64, 32)).unwrap();
+        assert!(small > 0.0 && big > 0.0, "{small} ms, {big} ms");
         assert_eq!(t.len(), 2);
-        // Looked up, not re-timed: the same value comes back.
+        // Looked up, not re-timed: the same value comes back and nothing is added.
         assert_eq!(t.time(&conv(4, 8)).unwrap(), small);
+        assert_eq!(t.time(&conv(64, 32)).unwrap(), big);
         assert_eq!(t.len(), 2);
+        // Layers that cannot shrink cost nothing and are not timed.
         assert_eq!(t.time(&LayerShape::Fixed).unwrap(), 0.0);
-        // 4,096x the MACs (a wide margin for a machine busy with other work).
-        assert!(small > 0.0 && big > 2.0 * small, "{small} ms vs {big} ms");
+        assert_eq!(t.len(), 2);
         let fc = LayerShape::Linear {
             cin: 64,
             cout: 10,
             bn: false,
         };
         assert!(t.time(&fc).unwrap() > 0.0);
+        assert_eq!(t.len(), 3);
     }
 }
