@@ -119,6 +119,10 @@ pub fn prune_one(
     };
     tch::manual_seed(seed as i64);
     let t_sel = Instant::now();
+    // Selection that checkpoints its progress (C2S2's groups, slimming's sparsity
+    // epochs) records its own time, so a resumed run reports all of it, not only the
+    // part since the resume.
+    let mut recorded_selection_seconds: Option<f64> = None;
     let (start_test, pruned, report, options) = match p.method {
         PruneMethod::Scratch => {
             let target = target_config(spec)?;
@@ -155,6 +159,12 @@ pub fn prune_one(
                         seed,
                     };
                     let (m, r) = run_c2s2(start, &cfg, &ctx, &dir.join("c2s2"))?;
+                    recorded_selection_seconds = Some(
+                        r.groups
+                            .iter()
+                            .map(|g| g.selection_seconds + g.recovery_seconds)
+                            .sum(),
+                    );
                     (m, serde_json::to_value(&r)?, serde_json::to_value(&cfg)?)
                 }
                 PruneMethod::Slimming => {
@@ -190,6 +200,8 @@ pub fn prune_one(
                     if !out.finished {
                         return Ok(None);
                     }
+                    recorded_selection_seconds =
+                        Some(out.history.iter().map(|m| m.train_seconds).sum());
                     let masks =
                         slimming_masks(&start.config, &start.vs, sl.fraction, sl.min_channels)?;
                     let m = remove_channels(&start.config, &start.vs, &masks)?;
@@ -214,14 +226,14 @@ pub fn prune_one(
             (Some(start_test), pruned, report, options)
         }
     };
-    let selection_seconds = t_sel.elapsed().as_secs_f64();
+    let selection_seconds =
+        recorded_selection_seconds.unwrap_or_else(|| t_sel.elapsed().as_secs_f64());
     let after_selection = if p.method == PruneMethod::Scratch {
         None
     } else {
         Some(eval(&pruned)?)
     };
 
-    let t_ft = Instant::now();
     let outcome = fit(
         pruned.net.as_ref(),
         &pruned.vs,
@@ -241,7 +253,8 @@ pub fn prune_one(
         );
         return Ok(None);
     }
-    let finetune_seconds = t_ft.elapsed().as_secs_f64();
+    // Training time of every fine-tune epoch, resumed ones included (as for plain runs).
+    let finetune_seconds = outcome.history.iter().map(|m| m.train_seconds).sum();
     let final_test = eval(&pruned)?;
     save_weights(&pruned.vs, &dir.join("model.safetensors"), Kind::Float)?;
     write_atomic(

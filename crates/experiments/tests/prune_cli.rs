@@ -55,6 +55,23 @@ fn every_method_prunes_the_pretrained_model() {
     assert_eq!(p["report"]["groups"].as_array().unwrap().len(), 9);
     assert!(p["start_test"]["top1"].is_number() && p["after_selection_test"]["top1"].is_number());
     assert_eq!(p["options"]["tau"], 0.5);
+    // Times come from what the run checkpoints, so a resumed run reports all of them.
+    let group_seconds: f64 = p["report"]["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| g["selection_seconds"].as_f64().unwrap() + g["recovery_seconds"].as_f64().unwrap())
+        .sum();
+    let selection = p["selection_seconds"].as_f64().unwrap();
+    assert!(
+        (selection - group_seconds).abs() < 1e-9,
+        "{selection} vs {group_seconds}"
+    );
+    assert_eq!(
+        p["finetune_seconds"].as_f64().unwrap(),
+        s["total_train_seconds"].as_f64().unwrap(),
+        "{s}"
+    );
 
     // With the residual groups pruned too, their widths follow the nine inner layers.
     let groups = c2s2.replace(
