@@ -94,16 +94,20 @@ fn notes_for(
         let present = entries
             .iter()
             .any(|e| e.name == x.entry && e.method() == x.method);
-        if !present {
-            notes.push(format!(
-                "No measured run of {} ({}) yet, so no row: run `cargo run --release -p experiments -- {}` and `experiments publish <run dir> results/{}/{}`.",
-                crate::setting::method_label(x.method),
-                x.entry,
-                x.spec,
-                s.name,
-                x.entry
-            ));
+        if present {
+            continue;
         }
+        let label = crate::setting::method_label(x.method);
+        notes.push(match x.not_run_because {
+            Some(reason) => format!(
+                "No measured run of {label} ({}), so no row: not run, because {reason}.",
+                x.entry
+            ),
+            None => format!(
+                "No measured run of {label} ({}) yet, so no row: run `cargo run --release -p experiments -- {}` and `experiments publish <run dir> results/{}/{}`.",
+                x.entry, x.spec, s.name, x.entry
+            ),
+        });
     }
     if entries
         .iter()

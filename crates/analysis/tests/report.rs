@@ -193,6 +193,17 @@ fn missing_runs_and_speedup_shortfalls_are_notes_not_numbers() {
     assert_eq!(vgg.measured_rows, 0);
     let layers = std::fs::read_to_string(paths.results.join("vgg_cifar10/layers.md")).unwrap();
     assert!(layers.contains("No pruned model"));
+    // A run ruled out says why instead of how to run it.
+    let abl = report_setting(&paths, setting("ablations").unwrap()).unwrap();
+    let before_relu = abl
+        .notes
+        .iter()
+        .find(|n| n.contains("(before_relu)"))
+        .expect("before_relu noted");
+    assert!(before_relu.contains("not run, because"), "{before_relu}");
+    assert!(!before_relu.contains("cargo run"), "{before_relu}");
+    let ste = abl.notes.iter().find(|n| n.contains("(ste)")).unwrap();
+    assert!(ste.contains("cargo run"), "{ste}");
 }
 
 #[test]

@@ -84,7 +84,7 @@ enum Command {
         /// Latency only: images per timed pass.
         #[arg(long, default_value_t = 128)]
         batch: i64,
-        /// Latency only: timed passes per layer shape (the fastest is kept).
+        /// Latency only: timed passes per layer shape (the median is kept; shapes alternate).
         #[arg(long, default_value_t = 15)]
         repeats: usize,
         /// Latency only: cpu, cuda or auto.
@@ -270,7 +270,7 @@ fn dispatch(cli: Cli) -> Result<()> {
                     pruner::LatencyConfig {
                         batch: Some(batch),
                         repeats,
-                        warmup: 3,
+                        ..Default::default()
                     },
                     batch,
                     device,

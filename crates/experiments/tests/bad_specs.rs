@@ -214,6 +214,13 @@ const CASES: &[(&str, &str, &str, &str, &str)] = &[
         "at least 1",
     ),
     (
+        "latency noise limit that refuses every table",
+        "",
+        "prune:\n  method: c2s2\n  from: results/x\n  c2s2: { cost_metric: latency, latency: { max_spread: 0 } }\n",
+        "prune.c2s2.latency.max_spread",
+        "must be positive",
+    ),
+    (
         "negative weight decay",
         "    lr: 0.1\n",
         "    lr: 0.1\n    weight_decay: -1\n",

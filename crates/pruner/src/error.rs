@@ -21,4 +21,10 @@ pub enum PruneError {
     Engine(#[from] engine::EngineError),
     #[error("torch error")]
     Torch(#[from] tch::TchError),
+    #[error("latency table: the machine stayed busy through {attempts} timings (last: passes varied by {spread:.2}, other work took {:.0}% of the CPUs); run when nothing else runs on it, or raise `latency.max_spread`, `latency.max_others_load` or `latency.busy_retries`", 100.0 * others)]
+    BusyMachine {
+        spread: f64,
+        others: f64,
+        attempts: usize,
+    },
 }

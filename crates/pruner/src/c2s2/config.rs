@@ -260,6 +260,24 @@ impl C2s2Config {
             if l.repeats == 0 {
                 return fail("latency.repeats", "must be at least 1".into());
             }
+            if !(0.0..=1.0).contains(&l.max_others_load) {
+                return fail(
+                    "latency.max_others_load",
+                    format!(
+                        "must be a share in [0, 1] (1 accepts any load), found {}",
+                        l.max_others_load
+                    ),
+                );
+            }
+            if l.max_spread.is_nan() || l.max_spread <= 0.0 {
+                return fail(
+                    "latency.max_spread",
+                    format!(
+                        "must be positive (.inf accepts any noise), found {}",
+                        l.max_spread
+                    ),
+                );
+            }
             if l.batch.is_some_and(|b| b < 1) {
                 return fail(
                     "latency.batch",

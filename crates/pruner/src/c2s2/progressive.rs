@@ -209,6 +209,17 @@ pub fn run_c2s2(
                 table.len()
             );
         }
+        // Every layer's share, so a cost model gone wrong (e.g. a latency table timed
+        // on a loaded machine) shows at the start of the group, not in the widths.
+        tracing::info!(
+            "c2s2: cost shares ({:?}): {}",
+            cfg.cost_metric,
+            shares
+                .iter()
+                .map(|(n, c)| format!("{n} {c:.2}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
         let current = plan_layers(&model.config, cfg);
         let widths: Vec<usize> = group
             .iter()

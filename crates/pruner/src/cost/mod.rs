@@ -1,5 +1,6 @@
 //! The cost model of the cost-aware mechanism: what removing one channel of each layer
 //! saves, and each layer's cost share c_l = cost_l / mean over prunable layers.
+mod busy;
 mod latency;
 
 use std::collections::BTreeMap;
@@ -68,6 +69,20 @@ impl CostMeter {
         })
     }
 
+    /// Measures, together, what `total` will need for `cfgs` at input size `hw`: for
+    /// latency, times the layer shapes the table lacks in one interleaved run, so the
+    /// networks compared are timed under the same load; nothing for the counted metrics.
+    pub fn prepare(&mut self, cfgs: &[ModelConfig], hw: (i64, i64)) -> Result<(), PruneError> {
+        if let Self::Latency(table) = self {
+            let shapes: Vec<models::LayerShape> = cfgs
+                .iter()
+                .flat_map(|c| c.cost(hw).layers.into_iter().map(|l| l.shape))
+                .collect();
+            table.time_all(&shapes)?;
+        }
+        Ok(())
+    }
+
     /// Channels to remove when costing one channel of a `channels`-wide layer: one for
     /// the exact counts; half the layer for timings, whose difference must stand well
     /// above the timer's noise (the cost is then the average over those channels).
@@ -108,26 +123,42 @@ impl CostModel {
         meter: &mut CostMeter,
         groups: bool,
     ) -> Result<Self, PruneError> {
-        let base = meter.total(cfg, hw)?;
-        let mut channel_cost = BTreeMap::new();
         let mut layers = cfg.prunable_layers();
         if groups {
             layers.extend(cfg.stage_groups());
         }
+        // Each layer is costed against a copy with `step` channels fewer, or, when it is
+        // too narrow for that, more.
+        let mut variants = Vec::with_capacity(layers.len());
         for l in layers {
             let step = meter.step(l.channels);
             let kept: Vec<i64> = (0..l.channels - step).collect();
-            let saved = match cfg.keep_channels(&l.name, &kept) {
-                Ok(smaller) if l.channels > step => base - meter.total(&smaller, hw)?,
-                // A layer too narrow to lose `step` channels is costed by widening it.
-                _ => match cfg.with_width(&l.name, l.channels + step) {
-                    Ok(bigger) => meter.total(&bigger, hw)? - base,
-                    Err(_) => 0.0,
-                },
+            let variant = match cfg.keep_channels(&l.name, &kept) {
+                Ok(smaller) if l.channels > step => Some((smaller, 1.0)),
+                _ => cfg
+                    .with_width(&l.name, l.channels + step)
+                    .ok()
+                    .map(|b| (b, -1.0)),
+            };
+            variants.push((l.name, step, variant));
+        }
+        let mut compared = vec![cfg.clone()];
+        compared.extend(
+            variants
+                .iter()
+                .filter_map(|(_, _, v)| v.as_ref().map(|v| v.0.clone())),
+        );
+        meter.prepare(&compared, hw)?;
+        let base = meter.total(cfg, hw)?;
+        let mut channel_cost = BTreeMap::new();
+        for (name, step, variant) in variants {
+            let saved = match variant {
+                Some((other, sign)) => sign * (base - meter.total(&other, hw)?),
+                None => 0.0,
             };
             // Timings can come out a hair negative for a layer that costs next to
             // nothing; a channel never saves less than nothing.
-            channel_cost.insert(l.name, (saved / step as f64).max(0.0));
+            channel_cost.insert(name, (saved / step as f64).max(0.0));
         }
         Ok(Self {
             metric: meter.metric(),
