@@ -24,6 +24,11 @@ pub struct Latency {
     pub median_ms: f64,
     pub p25_ms: f64,
     pub p75_ms: f64,
+    /// Share of all CPUs' time that other work (other processes, the kernel, hypervisor
+    /// steal) took while this batch size was measured, in percent; empty where it could
+    /// not be read (not Linux) and in files written before it was recorded.
+    #[serde(default)]
+    pub others_load_pct: Option<f64>,
 }
 
 /// Writes latency rows as CSV (atomically).

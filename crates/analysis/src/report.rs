@@ -128,8 +128,15 @@ fn notes_for(
             latency_file.display()
         ));
     } else if let Some(l) = latencies.first() {
+        let load = latencies
+            .iter()
+            .filter(|l| l.batch == TABLE_LATENCY_BATCH)
+            .map(|l| l.others_load_pct)
+            .try_fold(0.0f64, |m, p| p.map(|p| m.max(p)))
+            .map(|max| format!(" Other work took at most {max:.0}% of the CPUs while it ran."))
+            .unwrap_or_default();
         notes.push(format!(
-            "latency_ms: median forward time of a batch of {TABLE_LATENCY_BATCH} on {} with {} threads, {} repeats after warm-up, in each model's faster memory layout of those measured (NCHW / channels-last); speedup = unpruned latency / latency, same measurement run.",
+            "latency_ms: median forward time of a batch of {TABLE_LATENCY_BATCH} on {} with {} threads, {} repeats after warm-up, in each model's faster memory layout of those measured (NCHW / channels-last); speedup = unpruned latency / latency, same measurement run.{load}",
             l.device.to_lowercase(),
             l.threads,
             l.repeats

@@ -3,7 +3,7 @@
 //! broken run records refused with the file and the field named.
 use std::path::Path;
 
-use analysis::latency::{write_latency_csv, Latency};
+use analysis::latency::{read_latency_csv, write_latency_csv, Latency};
 use analysis::record::{LayerWidth, PruningRecord, Summary, TestResult, SUMMARY_SCHEMA};
 use analysis::setting::setting;
 use analysis::{report_setting, AnalysisError, ReportPaths};
@@ -114,6 +114,7 @@ fn run_set(root: &Path) -> ReportPaths {
         median_ms: ms,
         p25_ms: ms - 1.0,
         p75_ms: ms + 1.0,
+        others_load_pct: Some(3.0),
     };
     write_latency_csv(
         &set.join("latency.csv"),
@@ -182,6 +183,14 @@ fn missing_runs_and_speedup_shortfalls_are_notes_not_numbers() {
         );
     }
     assert!(md.contains("JPEG"));
+    // The background load the latency run saw is stated with it.
+    assert!(
+        rep.notes
+            .iter()
+            .any(|n| n.contains("Other work took at most 3% of the CPUs")),
+        "{:?}",
+        rep.notes
+    );
     // 1.67x fewer MACs, goal 1.33x, measured 1.25x.
     assert!(
         rep.notes.iter().any(|n| n.contains("below 0.8x")),
@@ -287,5 +296,30 @@ fn segmentation_runs_fill_mean_iu_and_pixel_accuracy_not_top1() {
     assert_eq!(
         row,
         "unpruned,measured,cpu-cosine-3ep,1,,,,,62.25,91.50,134000000,,181000000000,,,,"
+    );
+}
+
+#[test]
+fn latency_files_without_the_load_column_still_load() {
+    // Written before `others_load_pct` was recorded (sessions 1-7).
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().join("latency.csv");
+    std::fs::write(
+        &path,
+        "model_dir,arch,params,macs,batch,device,threads,channels_last,repeats,median_ms,p25_ms,p75_ms\n\
+         results/x/pretrained,resnet_cifar,269722,40551040,128,Cpu,2,true,50,137.0,133.0,141.0\n",
+    )
+    .unwrap();
+    let rows = read_latency_csv(&path).unwrap();
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0].median_ms, 137.0);
+    assert_eq!(rows[0].others_load_pct, None);
+    // And a row with it round-trips.
+    let mut with = rows[0].clone();
+    with.others_load_pct = Some(1.5);
+    write_latency_csv(&path, &[with]).unwrap();
+    assert_eq!(
+        read_latency_csv(&path).unwrap()[0].others_load_pct,
+        Some(1.5)
     );
 }

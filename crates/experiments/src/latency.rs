@@ -59,6 +59,7 @@ pub fn measure(
                 }
             })
             .collect();
+        let load = engine::LoadWindow::start();
         tch::no_grad(|| {
             for r in 0..warmup + repeats {
                 for (i, (_, _, m, _)) in models.iter().enumerate() {
@@ -74,6 +75,7 @@ pub fn measure(
                 }
             }
         });
+        let others_load_pct = load.others_share().map(|s| 100.0 * s);
         for ((d, cfg, _, channels_last), mut t) in models.iter().zip(times) {
             t.sort_by(|a, b| a.total_cmp(b));
             let cost = cfg.cost(cfg.default_input_hw());
@@ -90,6 +92,7 @@ pub fn measure(
                 median_ms: quantile(&t, 0.5),
                 p25_ms: quantile(&t, 0.25),
                 p75_ms: quantile(&t, 0.75),
+                others_load_pct,
             });
         }
     }

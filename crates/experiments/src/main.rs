@@ -314,10 +314,10 @@ fn dispatch(cli: Cli) -> Result<()> {
                 device,
                 layouts,
             )?;
-            println!("| model | batch | layout | median ms | IQR ms | MACs | threads |\n|---|---|---|---|---|---|---|");
+            println!("| model | batch | layout | median ms | IQR ms | MACs | threads | other work's CPU share |\n|---|---|---|---|---|---|---|---|");
             for r in &rows {
                 println!(
-                    "| {} | {} | {} | {:.2} | {:.2}-{:.2} | {} | {} |",
+                    "| {} | {} | {} | {:.2} | {:.2}-{:.2} | {} | {} | {} |",
                     r.model_dir,
                     r.batch,
                     if r.channels_last {
@@ -329,7 +329,9 @@ fn dispatch(cli: Cli) -> Result<()> {
                     r.p25_ms,
                     r.p75_ms,
                     experiments::inspect::group(r.macs),
-                    r.threads
+                    r.threads,
+                    r.others_load_pct
+                        .map_or("not measured".into(), |p| format!("{p:.0}%"))
                 );
             }
             if let Some(p) = csv {

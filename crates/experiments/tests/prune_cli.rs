@@ -118,6 +118,36 @@ fn every_method_prunes_the_pretrained_model() {
         "half of 72 channels go by the global threshold: {s}"
     );
 
+    // bench-latency times the unpruned and the pruned folder side by side and records
+    // how busy the machine was meanwhile.
+    let csv = tmp.path().join("latency.csv");
+    let o = experiments(&[
+        "bench-latency",
+        from.to_str().unwrap(),
+        run_dir(tmp.path(), "c2s2").to_str().unwrap(),
+        "--batches",
+        "2",
+        "--repeats",
+        "3",
+        "--warmup",
+        "1",
+        "--layout",
+        "nchw",
+        "--csv",
+        csv.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    let rows = analysis::latency::read_latency_csv(&csv).unwrap();
+    assert_eq!(rows.len(), 2);
+    assert!(rows[1].macs < rows[0].macs);
+    for r in &rows {
+        assert!(r.median_ms > 0.0 && r.p25_ms <= r.median_ms && r.median_ms <= r.p75_ms);
+        if cfg!(target_os = "linux") {
+            let pct = r.others_load_pct.expect("load measured on Linux");
+            assert!((0.0..=100.0).contains(&pct), "{pct}");
+        }
+    }
+
     // Scratch takes the widths C2S2 found.
     let pr = format!(
         "prune:\n  method: scratch\n  widths_from: {}\n",

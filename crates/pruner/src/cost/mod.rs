@@ -1,6 +1,5 @@
 //! The cost model of the cost-aware mechanism: what removing one channel of each layer
 //! saves, and each layer's cost share c_l = cost_l / mean over prunable layers.
-mod busy;
 mod latency;
 
 use std::collections::BTreeMap;

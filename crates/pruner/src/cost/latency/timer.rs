@@ -2,10 +2,10 @@
 //! costing in turn, pass by pass, and again while the machine is too busy for it.
 use std::time::{Duration, Instant};
 
+use engine::LoadWindow;
 use models::LayerShape;
 use tch::{Device, Kind, Tensor};
 
-use crate::cost::busy::LoadWindow;
 use crate::PruneError;
 
 /// One layer's forward pass on prepared inputs.

@@ -1,6 +1,6 @@
-//! How much of the machine other work used while layers were timed: a latency table
-//! timed beside other work is wrong in ways no statistic of the timings themselves
-//! reveals (on 2 vCPUs beside a compiler, a table whose passes varied by only 10% still
+//! How much of the machine other work used while something was timed: timings taken
+//! beside other work are wrong in ways no statistic of the timings themselves reveals
+//! (on 2 vCPUs beside a compiler, a latency table whose passes varied by only 10% still
 //! priced a stage-3 channel at a tenth of its idle cost).
 //!
 //! Linux only (`/proc/stat`, `/proc/self/stat`); elsewhere nothing is measured.
@@ -46,13 +46,14 @@ impl Ticks {
     }
 }
 
-/// A window over which other work's share of the machine is measured.
-pub(crate) struct LoadWindow {
+/// A window, from [`LoadWindow::start`] to each [`LoadWindow::others_share`], over which
+/// other work's share of the machine is measured.
+pub struct LoadWindow {
     start: Option<Ticks>,
 }
 
 impl LoadWindow {
-    pub(crate) fn start() -> Self {
+    pub fn start() -> Self {
         Self {
             start: Ticks::now(),
         }
@@ -61,7 +62,7 @@ impl LoadWindow {
     /// The share of all CPUs' time since `start` that went to anything but this process
     /// (other processes, the kernel, hypervisor steal), in [0, 1]; `None` where the
     /// counters cannot be read.
-    pub(crate) fn others_share(&self) -> Option<f64> {
+    pub fn others_share(&self) -> Option<f64> {
         let (a, b) = (self.start?, Ticks::now()?);
         let total = b.total.checked_sub(a.total)?;
         if total == 0 {
