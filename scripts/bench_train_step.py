@@ -3,6 +3,7 @@ SGD step (Nesterov, weight decay) on the same random batch shape, timed the same
 (median of `iters` steps after `warmup`). Prints one JSON line."""
 import argparse
 import json
+import statistics
 import time
 
 import torch
@@ -88,7 +89,7 @@ def main():
                 model(x).sum().item()
                 if i >= a.warmup:
                     times.append(time.perf_counter() - t)
-        step = sorted(times)[len(times) // 2]
+        step = statistics.median(times)
         print(json.dumps({"impl": "pytorch-eager", "kind": "forward", "model": a.model, "batch": a.batch, "channels_last": not a.nchw,
                           "threads": torch.get_num_threads(), "forward_ms": step * 1e3, "torch": torch.__version__}))
         return
@@ -103,7 +104,7 @@ def main():
         loss.item()
         if i >= a.warmup:
             times.append(time.perf_counter() - t)
-    step = sorted(times)[len(times) // 2]
+    step = statistics.median(times)
     print(json.dumps({"impl": "pytorch-eager", "model": a.model, "batch": a.batch, "channels_last": not a.nchw, "precision": "bf16" if a.bf16 else "fp32",
                       "device": a.device, "threads": torch.get_num_threads(), "step_ms": step * 1e3, "images_per_s": a.batch / step,
                       "torch": torch.__version__}))

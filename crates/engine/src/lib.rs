@@ -15,6 +15,7 @@ mod metrics;
 mod optim;
 mod progress;
 mod schedule;
+pub mod stats;
 mod steps;
 mod task;
 mod train;

@@ -6,6 +6,7 @@ use std::time::Instant;
 
 use anyhow::{Context, Result};
 use datasets::{Augment, BatchIter, BatchSource, Cifar10, CIFAR10_NORMALIZATION};
+use engine::stats::median;
 use engine::{to_channels_last, Sgd, SgdConfig};
 use models::{ModelConfig, ResNet18Config, ResNetCifarConfig, Shortcut, VggCifarConfig};
 use serde_json::json;
@@ -20,11 +21,6 @@ pub fn bench_model(name: &str) -> Result<ModelConfig> {
         "resnet18" => ModelConfig::Resnet18(ResNet18Config::default()),
         other => anyhow::bail!("unknown bench model `{other}` (resnet20, vgg16 or resnet18)"),
     })
-}
-
-fn median(v: &mut [f64]) -> f64 {
-    v.sort_by(|a, b| a.total_cmp(b));
-    v[v.len() / 2]
 }
 
 /// Times `iters` training steps (forward, backward, SGD update) on random data after
@@ -88,7 +84,7 @@ pub fn train_step(
             times.push(t.elapsed().as_secs_f64());
         }
     }
-    let step = median(&mut times);
+    let step = median(&times);
     Ok(
         json!({"impl": "rust-tch", "model": model, "batch": batch, "channels_last": channels_last, "precision": if bf16 { "bf16" } else { "fp32" },
               "device": format!("{device:?}"), "threads": tch::get_num_threads(), "step_ms": step * 1e3, "images_per_s": batch as f64 / step}),
@@ -191,7 +187,7 @@ pub fn selection_step(
                 v.push(t.elapsed().as_secs_f64());
             }
         }
-        median(&mut v) * 1e3
+        median(&v) * 1e3
     };
     // Normal training step.
     let mut sgd = Sgd::for_trainable(

@@ -5,18 +5,13 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use anyhow::{Context, Result};
+use engine::stats::quantile;
 use models::ModelConfig;
 use tch::{Device, Kind, Tensor};
 
 pub use analysis::latency::{write_latency_csv as write_csv, Latency};
 
 use crate::prune::load_model_dir;
-
-fn quantile(sorted: &[f64], q: f64) -> f64 {
-    let pos = q * (sorted.len() - 1) as f64;
-    let (lo, hi) = (pos.floor() as usize, pos.ceil() as usize);
-    sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo as f64)
-}
 
 /// Measures every model folder at every batch size in every memory layout
 /// (`channels_last` values); models and layouts are interleaved repeat by repeat, so a

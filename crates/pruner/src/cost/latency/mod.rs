@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use tch::Device;
 
 use crate::PruneError;
-use timer::LayerTimer;
+use timer::{LayerTimer, TimedShape};
 
 /// How the latency table times a layer.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -158,20 +158,28 @@ impl LatencyTable {
     /// another, a busy spell on the machine can land on one shape of a pair only and
     /// make the narrower layer look slower.)
     pub fn time_all(&mut self, shapes: &[LayerShape]) -> Result<(), PruneError> {
-        let mut missing: Vec<LayerShape> = Vec::new();
+        let mut missing: Vec<(LayerShape, TimedShape)> = Vec::new();
         for s in shapes {
-            if *s != LayerShape::Fixed && !self.ms.contains_key(s) && !missing.contains(s) {
-                missing.push(*s);
+            if let Some(timed) = TimedShape::of(s) {
+                if !self.ms.contains_key(s) && !missing.iter().any(|(m, _)| m == s) {
+                    missing.push((*s, timed));
+                }
             }
         }
         if missing.is_empty() {
             return Ok(());
         }
         let times = match &mut self.timer {
-            Timer::Device(t) => t.time_interleaved(&missing)?,
-            Timer::Model(f) => missing.iter().map(f).collect::<Result<_, _>>()?,
+            Timer::Device(t) => {
+                let timed: Vec<TimedShape> = missing.iter().map(|(_, t)| *t).collect();
+                t.time_interleaved(&timed)?
+            }
+            Timer::Model(f) => missing
+                .iter()
+                .map(|(s, _)| f(s))
+                .collect::<Result<_, _>>()?,
         };
-        for (shape, t) in missing.into_iter().zip(times) {
+        for ((shape, _), t) in missing.into_iter().zip(times) {
             tracing::debug!("latency table: {shape:?} {t:.3} ms");
             self.ms.insert(shape, t);
         }

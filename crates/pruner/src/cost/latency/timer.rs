@@ -2,7 +2,7 @@
 //! costing in turn, pass by pass, and again while the machine is too busy for it.
 use std::time::{Duration, Instant};
 
-use engine::LoadWindow;
+use engine::{stats, LoadWindow};
 use models::LayerShape;
 use tch::{Device, Kind, Tensor};
 
@@ -15,6 +15,47 @@ type Pass = Box<dyn Fn() -> Result<Tensor, tch::TchError>>;
 /// shapes of one costing fit (ResNet-20 at batch 128 needs a few hundred MiB), and an
 /// ImageNet network's are split rather than exhausting memory.
 const CHUNK_BYTES: i64 = 2 << 30;
+
+/// A layer shape that takes time to run: the [`LayerShape`]s other than `Fixed` (layers
+/// pruning never reshapes cost nothing and are never timed).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(super) enum TimedShape {
+    Conv {
+        cin: i64,
+        cout: i64,
+        k: i64,
+        out_hw: (i64, i64),
+        bn: bool,
+    },
+    Linear {
+        cin: i64,
+        cout: i64,
+        bn: bool,
+    },
+}
+
+impl TimedShape {
+    /// The shape to time for `shape`; `None` for a fixed layer.
+    pub(super) fn of(shape: &LayerShape) -> Option<Self> {
+        match *shape {
+            LayerShape::Conv {
+                cin,
+                cout,
+                k,
+                out_hw,
+                bn,
+            } => Some(Self::Conv {
+                cin,
+                cout,
+                k,
+                out_hw,
+                bn,
+            }),
+            LayerShape::Linear { cin, cout, bn } => Some(Self::Linear { cin, cout, bn }),
+            LayerShape::Fixed => None,
+        }
+    }
+}
 
 /// Times single layers with random weights on random inputs.
 pub(super) struct LayerTimer {
@@ -33,7 +74,7 @@ impl LayerTimer {
     /// The median pass of each shape (ms), shapes interleaved within chunks of at most
     /// [`CHUNK_BYTES`] (in order, so the shapes of one layer's costing, listed next to
     /// each other, land in one chunk).
-    pub(super) fn time_interleaved(&self, shapes: &[LayerShape]) -> Result<Vec<f64>, PruneError> {
+    pub(super) fn time_interleaved(&self, shapes: &[TimedShape]) -> Result<Vec<f64>, PruneError> {
         let mut out = Vec::with_capacity(shapes.len());
         let mut start = 0;
         while start < shapes.len() {
@@ -54,34 +95,29 @@ impl LayerTimer {
     }
 
     /// Memory one prepared shape holds while timed.
-    fn bytes(&self, shape: &LayerShape) -> i64 {
+    fn bytes(&self, shape: &TimedShape) -> i64 {
         4 * match *shape {
-            LayerShape::Fixed => 0,
-            LayerShape::Conv {
+            TimedShape::Conv {
                 cin,
                 cout,
                 k,
                 out_hw: (h, w),
                 ..
             } => self.batch * (cin + cout) * h * w + cout * cin * k * k,
-            LayerShape::Linear { cin, cout, .. } => self.batch * (cin + cout) + cout * cin,
+            TimedShape::Linear { cin, cout, .. } => self.batch * (cin + cout) + cout * cin,
         }
     }
 
-    fn prepare(&self, shape: &LayerShape) -> Result<Pass, PruneError> {
+    fn prepare(&self, shape: &TimedShape) -> Result<Pass, PruneError> {
         match *shape {
-            // Never asked for (fixed layers are not timed); an empty pass costs nothing.
-            LayerShape::Fixed => Ok(Box::new(|| {
-                Tensor::f_zeros([0], (Kind::Float, Device::Cpu))
-            })),
-            LayerShape::Conv {
+            TimedShape::Conv {
                 cin,
                 cout,
                 k,
                 out_hw,
                 bn,
             } => self.prepare_conv(cin, cout, k, out_hw, bn),
-            LayerShape::Linear { cin, cout, bn } => self.prepare_linear(cin, cout, bn),
+            TimedShape::Linear { cin, cout, bn } => self.prepare_linear(cin, cout, bn),
         }
     }
 
@@ -195,32 +231,11 @@ impl LayerTimer {
                 drop(y);
             }
         }
-        let spread = median(times.iter().map(|t| relative_iqr(t)).collect());
-        Ok((times.into_iter().map(median).collect(), spread))
-    }
-}
-
-/// The middle value (the mean of the two middle ones for an even count).
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    let n = v.len();
-    match n {
-        0 => f64::NAN,
-        _ if n % 2 == 1 => v[n / 2],
-        _ => 0.5 * (v[n / 2 - 1] + v[n / 2]),
-    }
-}
-
-/// Inter-quartile range over the median: how much passes of one shape vary.
-fn relative_iqr(v: &[f64]) -> f64 {
-    let mut v = v.to_vec();
-    v.sort_by(f64::total_cmp);
-    let q = |p: f64| v[((v.len() - 1) as f64 * p).round() as usize];
-    let mid = median(v.clone());
-    if mid > 0.0 {
-        (q(0.75) - q(0.25)) / mid
-    } else {
-        0.0
+        let spreads: Vec<f64> = times.iter().map(|t| stats::relative_iqr(t)).collect();
+        Ok((
+            times.iter().map(|t| stats::median(t)).collect(),
+            stats::median(&spreads),
+        ))
     }
 }
 
@@ -253,19 +268,5 @@ impl BatchNorm {
             1e-5,
             false,
         )
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn spread_is_the_interquartile_range_over_the_median() {
-        assert_eq!(median(vec![3.0, 1.0, 2.0]), 2.0);
-        assert_eq!(median(vec![4.0, 1.0, 2.0, 3.0]), 2.5);
-        assert_eq!(relative_iqr(&[1.0, 1.0, 1.0, 1.0, 1.0]), 0.0);
-        // Quartiles 2 and 4 of 1..=5 around the median 3.
-        assert!((relative_iqr(&[5.0, 1.0, 3.0, 2.0, 4.0]) - 2.0 / 3.0).abs() < 1e-12);
     }
 }
