@@ -4,13 +4,13 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use engine::stats::quantile;
-use models::ModelConfig;
 use tch::{Device, Kind, Tensor};
 
 pub use analysis::latency::{write_latency_csv as write_csv, Latency};
 
+use crate::inspect::{group, read_model_config};
 use crate::prune::load_model_dir;
 
 /// Measures every model folder at every batch size in every memory layout
@@ -26,11 +26,7 @@ pub fn measure(
 ) -> Result<Vec<Latency>> {
     let mut models = Vec::new();
     for d in dirs {
-        let json = d.join("model.json");
-        let cfg: ModelConfig = serde_json::from_slice(
-            &std::fs::read(&json).with_context(|| format!("reading {}", json.display()))?,
-        )
-        .with_context(|| format!("{} is not a model width configuration", json.display()))?;
+        let cfg = read_model_config(d)?;
         for &channels_last in layouts {
             let m = load_model_dir(d, &cfg, device)?;
             if channels_last {
@@ -92,4 +88,31 @@ pub fn measure(
         }
     }
     Ok(out)
+}
+
+/// The rows as a Markdown table, one line per model, batch size and layout.
+pub fn markdown(rows: &[Latency]) -> String {
+    let mut out = String::from(
+        "| model | batch | layout | median ms | IQR ms | MACs | threads | other work's CPU share |\n|---|---|---|---|---|---|---|---|\n",
+    );
+    for r in rows {
+        out += &format!(
+            "| {} | {} | {} | {:.2} | {:.2}-{:.2} | {} | {} | {} |\n",
+            r.model_dir,
+            r.batch,
+            if r.channels_last {
+                "channels-last"
+            } else {
+                "NCHW"
+            },
+            r.median_ms,
+            r.p25_ms,
+            r.p75_ms,
+            group(r.macs),
+            r.threads,
+            r.others_load_pct
+                .map_or("not measured".into(), |p| format!("{p:.0}%"))
+        );
+    }
+    out
 }

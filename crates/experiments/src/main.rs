@@ -11,183 +11,15 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
-use clap::{Parser, Subcommand};
+use clap::Parser;
 use experiments::spec::{resolve_spec_path, Spec};
 use experiments::{run, table};
 
+mod cli;
+use cli::{BenchCommand, Cli, Command};
+
 /// The smoke spec run when no spec is given.
 const SMOKE_SPEC: &str = include_str!("../../../experiments/smoke.yaml");
-
-#[derive(Parser)]
-#[command(
-    name = "experiments",
-    version,
-    about = "C2S2 channel-pruning experiments from YAML specs",
-    args_conflicts_with_subcommands = true
-)]
-struct Cli {
-    #[command(subcommand)]
-    command: Option<Command>,
-    /// Spec to run: a path, or a name under experiments/ (default: the embedded smoke spec).
-    spec: Option<String>,
-    /// Stop every seed after this many epochs; running the spec again resumes it.
-    #[arg(long)]
-    stop_after_epochs: Option<usize>,
-    /// Root folder of run directories, overriding the spec's `output` (e.g. a folder
-    /// outside the checkout for runs that span sessions).
-    #[arg(long)]
-    output: Option<PathBuf>,
-}
-
-#[derive(Subcommand)]
-enum Command {
-    /// Check a spec (syntax, fields, ranges) without running it.
-    Validate { spec: String },
-    /// Print parameters and MACs of every architecture at its usual input size.
-    Models,
-    /// Rebuild a saved model (`model.json` + `model.safetensors`) and evaluate it on a
-    /// data set's test split.
-    Eval {
-        /// Folder with model.json and model.safetensors (e.g. a run directory).
-        model_dir: PathBuf,
-        /// Data-set root (CIFAR-10: binary release or image folders).
-        #[arg(long, default_value = "data/cifar10")]
-        dataset: PathBuf,
-        /// Evaluate on the test split of this spec's data set instead (any data set:
-        /// e.g. `resnet18_imagenet_sample` for torchvision's ResNet-18 weights).
-        #[arg(long, conflicts_with = "dataset")]
-        spec: Option<String>,
-        #[arg(long, default_value_t = 500)]
-        batch: usize,
-    },
-    /// Copy a finished run's records (summary, metrics, resolved spec, widths, weights)
-    /// into a results folder, e.g. results/resnet20_cifar10/pretrained.
-    Publish {
-        run_dir: PathBuf,
-        dest: PathBuf,
-        /// Store the weights in half precision (halves the size of large models).
-        #[arg(long)]
-        half: bool,
-    },
-    /// What one channel of each prunable layer of a saved model costs (MACs,
-    /// parameters, or latency timed here layer by layer) and its share c_l, the weight
-    /// the cost-aware mechanism gives that layer's lambda.
-    ChannelCosts {
-        /// A model folder (model.json) or a model.json file.
-        model: PathBuf,
-        /// macs, params or latency.
-        #[arg(long, default_value = "macs")]
-        metric: String,
-        /// Also the stage-coupled residual groups (ResNets).
-        #[arg(long)]
-        groups: bool,
-        /// Latency only: images per timed pass.
-        #[arg(long, default_value_t = 128)]
-        batch: i64,
-        /// Latency only: timed passes per layer shape (the median is kept; shapes alternate).
-        #[arg(long, default_value_t = 15)]
-        repeats: usize,
-        /// Latency only: cpu, cuda or auto.
-        #[arg(long, default_value = "cpu")]
-        device: String,
-        /// Latency only: nchw or channels-last.
-        #[arg(long, default_value = "channels-last")]
-        layout: String,
-    },
-    /// Forward latency of saved models (e.g. an unpruned and pruned run directories):
-    /// warm-up, repeats, median and inter-quartile range at each batch size.
-    BenchLatency {
-        /// Model folders (model.json + model.safetensors).
-        #[arg(required = true)]
-        model_dirs: Vec<PathBuf>,
-        #[arg(long, value_delimiter = ',', default_value = "1,128")]
-        batches: Vec<i64>,
-        #[arg(long, default_value_t = 30)]
-        repeats: usize,
-        #[arg(long, default_value_t = 5)]
-        warmup: usize,
-        /// cpu, cuda or auto.
-        #[arg(long, default_value = "cpu")]
-        device: String,
-        /// Memory layouts to measure: nchw, channels-last, or both (tables then take
-        /// each model's faster layout).
-        #[arg(long, default_value = "both")]
-        layout: String,
-        /// Also write the rows to this CSV file.
-        #[arg(long)]
-        csv: Option<PathBuf>,
-    },
-    /// Micro-benchmarks (one JSON line each); scripts/bench_*.sh drive them.
-    #[command(subcommand)]
-    Bench(BenchCommand),
-    /// Regenerate every results table (CSV + Markdown) and plot (PNG + SVG) from the run
-    /// records under results/ and the published numbers in paper/published.csv.
-    Report {
-        /// Folder with one sub-folder per setting (vgg_cifar10, resnet20_cifar10, ...).
-        #[arg(long, default_value = "results")]
-        results: PathBuf,
-        /// Published reference numbers.
-        #[arg(long, default_value = "paper/published.csv")]
-        published: PathBuf,
-        /// Only this setting (default: all).
-        #[arg(long)]
-        setting: Option<String>,
-    },
-}
-
-#[derive(Subcommand)]
-enum BenchCommand {
-    /// One SGD training step on random data.
-    TrainStep {
-        /// resnet20, vgg16 (CIFAR inputs, 32 x 32) or resnet18 (224 x 224).
-        #[arg(long, default_value = "resnet20")]
-        model: String,
-        #[arg(long, default_value_t = 128)]
-        batch: i64,
-        #[arg(long, default_value_t = 20)]
-        iters: usize,
-        #[arg(long, default_value_t = 5)]
-        warmup: usize,
-        /// Keep NCHW instead of channels-last.
-        #[arg(long)]
-        nchw: bool,
-        /// bfloat16 autocast forward.
-        #[arg(long)]
-        bf16: bool,
-        /// cpu, cuda or auto.
-        #[arg(long, default_value = "cpu")]
-        device: String,
-    },
-    /// C2S2 phase-1 selection step vs training step, masked vs plain forward.
-    SelectionStep {
-        #[arg(long, default_value = "resnet20")]
-        model: String,
-        #[arg(long, default_value_t = 128)]
-        batch: i64,
-        #[arg(long, default_value_t = 20)]
-        iters: usize,
-        #[arg(long, default_value_t = 5)]
-        warmup: usize,
-        /// Index of the gated prunable layer (0 = the first, the worst case).
-        #[arg(long, default_value_t = 0)]
-        layer: usize,
-    },
-    /// CIFAR-10 cache load time and augmented-batch throughput.
-    Data {
-        #[arg(long, default_value = "data/cifar10")]
-        root: PathBuf,
-        #[arg(long, default_value_t = 128)]
-        batch: usize,
-    },
-    /// ImageNet input pipeline: decode + training / evaluation transforms, images/s.
-    ImagenetData {
-        /// A folder of class folders, e.g. an ImageNet val/ or train/.
-        #[arg(long)]
-        root: PathBuf,
-        #[arg(long, default_value_t = 64)]
-        batch: usize,
-    },
-}
 
 fn main() -> ExitCode {
     tracing_subscriber::fmt()
@@ -251,21 +83,10 @@ fn dispatch(cli: Cli) -> Result<()> {
             layout,
         }) => {
             let cfg = experiments::inspect::read_model_config(&model)?;
-            let metric = match metric.as_str() {
-                "macs" => pruner::CostMetric::Macs,
-                "params" => pruner::CostMetric::Params,
-                "latency" => pruner::CostMetric::Latency,
-                other => anyhow::bail!("--metric {other}: expected macs, params or latency"),
-            };
-            let channels_last = match layout.as_str() {
-                "nchw" => false,
-                "channels-last" => true,
-                other => anyhow::bail!("--layout {other}: expected nchw or channels-last"),
-            };
             anyhow::ensure!(batch >= 1, "--batch must be at least 1");
             anyhow::ensure!(repeats >= 1, "--repeats must be at least 1");
-            let device = parse_device(&device)?;
-            let mut meter = pruner::CostMeter::new(metric, || {
+            let device = device.device()?;
+            let mut meter = pruner::CostMeter::new(metric.into(), || {
                 pruner::LatencyTable::new(
                     pruner::LatencyConfig {
                         batch: Some(batch),
@@ -274,7 +95,7 @@ fn dispatch(cli: Cli) -> Result<()> {
                     },
                     batch,
                     device,
-                    channels_last,
+                    layout.channels_last(),
                 )
             });
             experiments::inspect::print_channel_costs(&cfg, &mut meter, groups)
@@ -298,42 +119,16 @@ fn dispatch(cli: Cli) -> Result<()> {
             layout,
             csv,
         }) => {
-            let device = parse_device(&device)?;
             anyhow::ensure!(repeats >= 1, "--repeats must be at least 1");
-            let layouts: &[bool] = match layout.as_str() {
-                "nchw" => &[false],
-                "channels-last" => &[true],
-                "both" => &[false, true],
-                other => anyhow::bail!("--layout {other}: expected nchw, channels-last or both"),
-            };
             let rows = experiments::latency::measure(
                 &model_dirs,
                 &batches,
                 repeats,
                 warmup,
-                device,
-                layouts,
+                device.device()?,
+                layout.channels_last(),
             )?;
-            println!("| model | batch | layout | median ms | IQR ms | MACs | threads | other work's CPU share |\n|---|---|---|---|---|---|---|---|");
-            for r in &rows {
-                println!(
-                    "| {} | {} | {} | {:.2} | {:.2}-{:.2} | {} | {} | {} |",
-                    r.model_dir,
-                    r.batch,
-                    if r.channels_last {
-                        "channels-last"
-                    } else {
-                        "NCHW"
-                    },
-                    r.median_ms,
-                    r.p25_ms,
-                    r.p75_ms,
-                    experiments::inspect::group(r.macs),
-                    r.threads,
-                    r.others_load_pct
-                        .map_or("not measured".into(), |p| format!("{p:.0}%"))
-                );
-            }
+            print!("{}", experiments::latency::markdown(&rows));
             if let Some(p) = csv {
                 experiments::latency::write_csv(&p, &rows)?;
             }
@@ -356,7 +151,7 @@ fn dispatch(cli: Cli) -> Result<()> {
                     warmup,
                     !nchw,
                     bf16,
-                    parse_device(&device)?,
+                    device.device()?,
                 )?,
                 BenchCommand::SelectionStep {
                     model,
@@ -456,8 +251,7 @@ fn publish(run_dir: &Path, dest: &Path, half: bool) -> Result<()> {
             run::write_atomic(&dest.join(f), &bytes)?;
         }
     }
-    let json = std::fs::read(run_dir.join("model.json"))?;
-    let cfg: models::ModelConfig = serde_json::from_slice(&json)?;
+    let cfg = experiments::inspect::read_model_config(run_dir)?;
     let model = experiments::prune::load_model_dir(run_dir, &cfg, tch::Device::Cpu)?;
     let kind = if half {
         tch::Kind::Half
@@ -467,20 +261,4 @@ fn publish(run_dir: &Path, dest: &Path, half: bool) -> Result<()> {
     engine::save_weights(&model.vs, &dest.join("model.safetensors"), kind)?;
     println!("published {} -> {}", run_dir.display(), dest.display());
     Ok(())
-}
-
-/// A `--device` argument: `cpu`, `cuda` (the first GPU) or `auto`.
-fn parse_device(arg: &str) -> Result<tch::Device> {
-    Ok(match arg {
-        "cpu" => tch::Device::Cpu,
-        "cuda" => {
-            anyhow::ensure!(
-                tch::Cuda::is_available(),
-                "--device cuda: libtorch sees no CUDA device"
-            );
-            tch::Device::Cuda(0)
-        }
-        "auto" => tch::Device::cuda_if_available(),
-        other => anyhow::bail!("--device {other}: expected cpu, cuda or auto"),
-    })
 }

@@ -1,0 +1,250 @@
+//! The command line: the spec to run, its options, and the subcommands (clap derive).
+use std::path::PathBuf;
+
+use anyhow::Result;
+use clap::{Parser, Subcommand, ValueEnum};
+
+#[derive(Parser)]
+#[command(
+    name = "experiments",
+    version,
+    about = "C2S2 channel-pruning experiments from YAML specs",
+    args_conflicts_with_subcommands = true
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    /// Spec to run: a path, or a name under experiments/ (default: the embedded smoke spec).
+    pub spec: Option<String>,
+    /// Stop every seed after this many epochs; running the spec again resumes it.
+    #[arg(long)]
+    pub stop_after_epochs: Option<usize>,
+    /// Root folder of run directories, overriding the spec's `output` (e.g. a folder
+    /// outside the checkout for runs that span sessions).
+    #[arg(long)]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Check a spec (syntax, fields, ranges) without running it.
+    Validate { spec: String },
+    /// Print parameters and MACs of every architecture at its usual input size.
+    Models,
+    /// Rebuild a saved model (`model.json` + `model.safetensors`) and evaluate it on a
+    /// data set's test split.
+    Eval {
+        /// Folder with model.json and model.safetensors (e.g. a run directory).
+        model_dir: PathBuf,
+        /// Data-set root (CIFAR-10: binary release or image folders).
+        #[arg(long, default_value = "data/cifar10")]
+        dataset: PathBuf,
+        /// Evaluate on the test split of this spec's data set instead (any data set:
+        /// e.g. `resnet18_imagenet_sample` for torchvision's ResNet-18 weights).
+        #[arg(long, conflicts_with = "dataset")]
+        spec: Option<String>,
+        #[arg(long, default_value_t = 500)]
+        batch: usize,
+    },
+    /// Copy a finished run's records (summary, metrics, resolved spec, widths, weights)
+    /// into a results folder, e.g. results/resnet20_cifar10/pretrained.
+    Publish {
+        run_dir: PathBuf,
+        dest: PathBuf,
+        /// Store the weights in half precision (halves the size of large models).
+        #[arg(long)]
+        half: bool,
+    },
+    /// What one channel of each prunable layer of a saved model costs (MACs,
+    /// parameters, or latency timed here layer by layer) and its share c_l, the weight
+    /// the cost-aware mechanism gives that layer's lambda.
+    ChannelCosts {
+        /// A model folder (model.json) or a model.json file.
+        model: PathBuf,
+        /// What a channel costs.
+        #[arg(long, value_enum, default_value_t = MetricArg::Macs)]
+        metric: MetricArg,
+        /// Also the stage-coupled residual groups (ResNets).
+        #[arg(long)]
+        groups: bool,
+        /// Latency only: images per timed pass.
+        #[arg(long, default_value_t = 128)]
+        batch: i64,
+        /// Latency only: timed passes per layer shape (the median is kept; shapes alternate).
+        #[arg(long, default_value_t = 15)]
+        repeats: usize,
+        /// Latency only: the device timed.
+        #[arg(long, value_enum, default_value_t = DeviceArg::Cpu)]
+        device: DeviceArg,
+        /// Latency only: the memory layout timed.
+        #[arg(long, value_enum, default_value_t = LayoutArg::ChannelsLast)]
+        layout: LayoutArg,
+    },
+    /// Forward latency of saved models (e.g. an unpruned and pruned run directories):
+    /// warm-up, repeats, median and inter-quartile range at each batch size.
+    BenchLatency {
+        /// Model folders (model.json + model.safetensors).
+        #[arg(required = true)]
+        model_dirs: Vec<PathBuf>,
+        #[arg(long, value_delimiter = ',', default_value = "1,128")]
+        batches: Vec<i64>,
+        #[arg(long, default_value_t = 30)]
+        repeats: usize,
+        #[arg(long, default_value_t = 5)]
+        warmup: usize,
+        #[arg(long, value_enum, default_value_t = DeviceArg::Cpu)]
+        device: DeviceArg,
+        /// Memory layouts to measure (with both, tables take each model's faster one).
+        #[arg(long, value_enum, default_value_t = LayoutsArg::Both)]
+        layout: LayoutsArg,
+        /// Also write the rows to this CSV file.
+        #[arg(long)]
+        csv: Option<PathBuf>,
+    },
+    /// Micro-benchmarks (one JSON line each); scripts/bench_*.sh drive them.
+    #[command(subcommand)]
+    Bench(BenchCommand),
+    /// Regenerate every results table (CSV + Markdown) and plot (PNG + SVG) from the run
+    /// records under results/ and the published numbers in paper/published.csv.
+    Report {
+        /// Folder with one sub-folder per setting (vgg_cifar10, resnet20_cifar10, ...).
+        #[arg(long, default_value = "results")]
+        results: PathBuf,
+        /// Published reference numbers.
+        #[arg(long, default_value = "paper/published.csv")]
+        published: PathBuf,
+        /// Only this setting (default: all).
+        #[arg(long)]
+        setting: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum BenchCommand {
+    /// One SGD training step on random data.
+    TrainStep {
+        /// resnet20, vgg16 (CIFAR inputs, 32 x 32) or resnet18 (224 x 224).
+        #[arg(long, default_value = "resnet20")]
+        model: String,
+        #[arg(long, default_value_t = 128)]
+        batch: i64,
+        #[arg(long, default_value_t = 20)]
+        iters: usize,
+        #[arg(long, default_value_t = 5)]
+        warmup: usize,
+        /// Keep NCHW instead of channels-last.
+        #[arg(long)]
+        nchw: bool,
+        /// bfloat16 autocast forward.
+        #[arg(long)]
+        bf16: bool,
+        #[arg(long, value_enum, default_value_t = DeviceArg::Cpu)]
+        device: DeviceArg,
+    },
+    /// C2S2 phase-1 selection step vs training step, masked vs plain forward.
+    SelectionStep {
+        #[arg(long, default_value = "resnet20")]
+        model: String,
+        #[arg(long, default_value_t = 128)]
+        batch: i64,
+        #[arg(long, default_value_t = 20)]
+        iters: usize,
+        #[arg(long, default_value_t = 5)]
+        warmup: usize,
+        /// Index of the gated prunable layer (0 = the first, the worst case).
+        #[arg(long, default_value_t = 0)]
+        layer: usize,
+    },
+    /// CIFAR-10 cache load time and augmented-batch throughput.
+    Data {
+        #[arg(long, default_value = "data/cifar10")]
+        root: PathBuf,
+        #[arg(long, default_value_t = 128)]
+        batch: usize,
+    },
+    /// ImageNet input pipeline: decode + training / evaluation transforms, images/s.
+    ImagenetData {
+        /// A folder of class folders, e.g. an ImageNet val/ or train/.
+        #[arg(long)]
+        root: PathBuf,
+        #[arg(long, default_value_t = 64)]
+        batch: usize,
+    },
+}
+
+/// `--device`: where tensors live.
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum DeviceArg {
+    Cpu,
+    /// The first CUDA GPU (an error where libtorch sees none).
+    Cuda,
+    /// CUDA where available, else the CPU.
+    Auto,
+}
+
+impl DeviceArg {
+    pub fn device(self) -> Result<tch::Device> {
+        Ok(match self {
+            Self::Cpu => tch::Device::Cpu,
+            Self::Cuda => {
+                anyhow::ensure!(
+                    tch::Cuda::is_available(),
+                    "--device cuda: libtorch sees no CUDA device"
+                );
+                tch::Device::Cuda(0)
+            }
+            Self::Auto => tch::Device::cuda_if_available(),
+        })
+    }
+}
+
+/// `--metric` of `channel-costs`.
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum MetricArg {
+    Macs,
+    Params,
+    /// Timed here, layer shape by layer shape.
+    Latency,
+}
+
+impl From<MetricArg> for pruner::CostMetric {
+    fn from(m: MetricArg) -> Self {
+        match m {
+            MetricArg::Macs => Self::Macs,
+            MetricArg::Params => Self::Params,
+            MetricArg::Latency => Self::Latency,
+        }
+    }
+}
+
+/// One memory layout.
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum LayoutArg {
+    Nchw,
+    ChannelsLast,
+}
+
+impl LayoutArg {
+    pub fn channels_last(self) -> bool {
+        matches!(self, Self::ChannelsLast)
+    }
+}
+
+/// The memory layouts `bench-latency` measures.
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum LayoutsArg {
+    Nchw,
+    ChannelsLast,
+    Both,
+}
+
+impl LayoutsArg {
+    /// `channels_last` values to measure.
+    pub fn channels_last(self) -> &'static [bool] {
+        match self {
+            Self::Nchw => &[false],
+            Self::ChannelsLast => &[true],
+            Self::Both => &[false, true],
+        }
+    }
+}
