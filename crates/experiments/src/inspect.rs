@@ -1,7 +1,7 @@
 //! Commands that look at models rather than train them: the reference counts of every
 //! architecture (`models`), the test accuracy of a saved model (`eval`) and what a
 //! channel of each of its layers costs (`channel-costs`).
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use models::{
@@ -49,13 +49,19 @@ pub fn eval_model(dir: &Path, dataset: &Path, spec: Option<&Spec>, batch: usize)
     Ok(())
 }
 
-/// Reads a width configuration: `path` is a model folder or its `model.json`.
-pub fn read_model_config(path: &Path) -> Result<ModelConfig> {
-    let json = if path.is_dir() {
+/// The width configuration file a model argument names: `model.json` inside a model
+/// folder, else the path itself.
+pub fn model_json_path(path: &Path) -> PathBuf {
+    if path.is_dir() {
         path.join("model.json")
     } else {
         path.to_path_buf()
-    };
+    }
+}
+
+/// Reads a width configuration: `path` is a model folder or its `model.json`.
+pub fn read_model_config(path: &Path) -> Result<ModelConfig> {
+    let json = model_json_path(path);
     let bytes = std::fs::read(&json).with_context(|| format!("reading {}", json.display()))?;
     serde_json::from_slice(&bytes)
         .with_context(|| format!("{} is not a model width configuration", json.display()))

@@ -24,10 +24,7 @@ use crate::summary::{test_result, FinishedRun, LayerWidth, PruningRecord, Summar
 /// are the ones the spec's `model` section describes.
 pub fn load_model_dir(dir: &Path, expected: &ModelConfig, device: Device) -> Result<PrunedModel> {
     let json = dir.join("model.json");
-    let bytes = std::fs::read(&json)
-        .with_context(|| format!("prune.from: cannot read {}", json.display()))?;
-    let cfg: ModelConfig = serde_json::from_slice(&bytes)
-        .with_context(|| format!("{} is not a model width configuration", json.display()))?;
+    let cfg = crate::inspect::read_model_config(dir)?;
     cfg.validate()
         .with_context(|| format!("{}: invalid widths", json.display()))?;
     if &cfg != expected {
@@ -81,17 +78,7 @@ fn target_config(spec: &Spec) -> Result<ModelConfig> {
         .widths_from
         .as_ref()
         .expect("validated: widths or widths_from");
-    let path = resolve_root(f);
-    let path = if path.is_dir() {
-        path.join("model.json")
-    } else {
-        path
-    };
-    let bytes = std::fs::read(&path)
-        .with_context(|| format!("prune.widths_from: cannot read {}", path.display()))?;
-    let cfg: ModelConfig = serde_json::from_slice(&bytes)
-        .with_context(|| format!("{} is not a model width configuration", path.display()))?;
-    Ok(cfg)
+    crate::inspect::read_model_config(&resolve_root(f)).context("prune.widths_from")
 }
 
 /// Runs one seed of a pruning spec; `None` when stopped early (it resumes).
@@ -141,7 +128,7 @@ pub fn prune_one(
         }
         method => {
             let from = resolve_root(p.from.as_ref().expect("validated"));
-            let start = load_model_dir(&from, &start_cfg, device)?;
+            let start = load_model_dir(&from, &start_cfg, device).context("prune.from")?;
             let start_test = eval(&start)?;
             let (pruned, report, options) = match method {
                 PruneMethod::C2s2 => {

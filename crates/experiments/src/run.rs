@@ -99,12 +99,9 @@ pub fn run_key(spec: &Spec, seed: u64) -> String {
             .as_ref()
             .and_then(|p| p.widths_from.as_ref())
             .and_then(|f| {
-                let path = crate::data::resolve_root(f);
-                file_digest(&if path.is_dir() {
-                    path.join("model.json")
-                } else {
-                    path
-                })
+                file_digest(&crate::inspect::model_json_path(
+                    &crate::data::resolve_root(f),
+                ))
             }),
         class_list: spec
             .dataset
