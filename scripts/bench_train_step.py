@@ -3,7 +3,9 @@ SGD step (Nesterov, weight decay) on the same random batch shape, timed the same
 (median of `iters` steps after `warmup`). Prints one JSON line."""
 import argparse
 import json
+import os
 import statistics
+import sys
 import time
 
 import torch
@@ -12,11 +14,11 @@ import torch.nn.functional as F
 
 
 class Block(nn.Module):
-    def __init__(self, cin, cout, stride):
+    def __init__(self, cin, mid, cout, stride):
         super().__init__()
-        self.conv1 = nn.Conv2d(cin, cout, 3, stride, 1, bias=False)
-        self.bn1 = nn.BatchNorm2d(cout)
-        self.conv2 = nn.Conv2d(cout, cout, 3, 1, 1, bias=False)
+        self.conv1 = nn.Conv2d(cin, mid, 3, stride, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(mid)
+        self.conv2 = nn.Conv2d(mid, cout, 3, 1, 1, bias=False)
         self.bn2 = nn.BatchNorm2d(cout)
         self.stride, self.pad = stride, cout - cin
 
@@ -32,14 +34,16 @@ class Block(nn.Module):
 
 
 class ResNet20(nn.Module):
-    def __init__(self):
+    """ResNet-20, option A; `inner` gives the nine blocks' inner widths (pruned models)."""
+
+    def __init__(self, inner=(16, 16, 16, 32, 32, 32, 64, 64, 64)):
         super().__init__()
         self.conv1 = nn.Conv2d(3, 16, 3, 1, 1, bias=False)
         self.bn1 = nn.BatchNorm2d(16)
         blocks, cin = [], 16
         for s, w in enumerate([16, 32, 64]):
             for b in range(3):
-                blocks.append(Block(cin, w, 2 if s > 0 and b == 0 else 1))
+                blocks.append(Block(cin, inner[3 * s + b], w, 2 if s > 0 and b == 0 else 1))
                 cin = w
         self.blocks = nn.Sequential(*blocks)
         self.fc = nn.Linear(64, 10)
@@ -60,6 +64,19 @@ def vgg16():
     return nn.Sequential(*layers, nn.Flatten(), nn.Linear(512, 512), nn.BatchNorm1d(512), nn.ReLU(inplace=True), nn.Linear(512, 10))
 
 
+def build(name):
+    """resnet20, vgg16, or a model folder of this project holding a ResNet-20 (model.json)."""
+    if name == "resnet20":
+        return ResNet20()
+    if name == "vgg16":
+        return vgg16()
+    path = os.path.join(name, "model.json") if os.path.isdir(name) else name
+    cfg = json.load(open(path))
+    if cfg.get("arch") != "resnet_cifar" or cfg["stages"] != [16, 32, 64] or cfg["blocks_per_stage"] != 3 or cfg.get("shortcut") != "A":
+        sys.exit(f"{path}: only ResNet-20 option A folders are mirrored here")
+    return ResNet20(cfg["inner"])
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--model", default="resnet20")
@@ -74,7 +91,7 @@ def main():
     torch.manual_seed(0)
     dev = torch.device(a.device)
     torch.backends.cudnn.benchmark = dev.type == "cuda"
-    model = ResNet20() if a.model == "resnet20" else vgg16()
+    model = build(a.model)
     fmt = torch.contiguous_format if a.nchw else torch.channels_last
     model = model.to(dev, memory_format=fmt).train()
     opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9, weight_decay=5e-4, nesterov=True)

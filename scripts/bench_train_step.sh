@@ -4,6 +4,8 @@
 # under results/bench/<name>.{csv,md}. Run it on an otherwise idle machine.
 #   scripts/bench_train_step.sh [rounds] [name]      (name defaults to train_step)
 # LAYOUTS="fp32" skips the bf16 autocast rows (slow where the CPU emulates bf16).
+# MODELS="resnet20 results/resnet20_cifar10/c2s2" times other models (default: resnet20
+# vgg16); a model folder of a ResNet-20 (e.g. a pruned one) is mirrored in PyTorch.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 scripts/bootstrap-libtorch.sh
@@ -21,7 +23,7 @@ out=results/bench
 mkdir -p "$out"
 raw="$(mktemp)"
 for r in $(seq "$rounds"); do
-  for m in resnet20 vgg16; do
+  for m in ${MODELS:-resnet20 vgg16}; do
     iters=30; [ "$m" = vgg16 ] && iters=8
     for layout in "${layouts[@]}"; do
       $BIN bench train-step --model "$m" --iters "$iters" $layout >> "$raw"

@@ -13,13 +13,20 @@ use serde_json::json;
 use tch::nn::VarStore;
 use tch::{Device, Kind, Tensor};
 
-/// Model names accepted by `bench train-step`.
+/// The model a benchmark times: `resnet20`, `vgg16` or `resnet18` at their default
+/// widths, or a model folder (or its `model.json`), e.g. a pruned model.
 pub fn bench_model(name: &str) -> Result<ModelConfig> {
+    let path = Path::new(name);
+    if path.exists() {
+        return crate::inspect::read_model_config(path);
+    }
     Ok(match name {
         "resnet20" => ModelConfig::ResnetCifar(ResNetCifarConfig::resnet(20, Shortcut::A)),
         "vgg16" => ModelConfig::Vgg16Cifar(VggCifarConfig::default()),
         "resnet18" => ModelConfig::Resnet18(ResNet18Config::default()),
-        other => anyhow::bail!("unknown bench model `{other}` (resnet20, vgg16 or resnet18)"),
+        other => anyhow::bail!(
+            "unknown bench model `{other}`: resnet20, vgg16, resnet18 or a model folder"
+        ),
     })
 }
 
@@ -60,7 +67,11 @@ pub fn train_step(
     }
     let classes = match &cfg {
         ModelConfig::Resnet18(c) => c.num_classes,
-        _ => 10,
+        ModelConfig::Vgg16Cifar(c) => c.num_classes,
+        ModelConfig::ResnetCifar(c) => c.num_classes,
+        ModelConfig::Fcn32s(_) => {
+            anyhow::bail!("bench train-step times classifiers; FCN-32s is not one")
+        }
     };
     let y = Tensor::randint(classes, [batch], (Kind::Int64, device));
     let mut times = Vec::new();

@@ -123,7 +123,8 @@ pub enum Command {
 pub enum BenchCommand {
     /// One SGD training step on random data.
     TrainStep {
-        /// resnet20, vgg16 (CIFAR inputs, 32 x 32) or resnet18 (224 x 224).
+        /// resnet20, vgg16 (CIFAR inputs, 32 x 32), resnet18 (224 x 224), or a model
+        /// folder (model.json), e.g. a pruned model.
         #[arg(long, default_value = "resnet20")]
         model: String,
         #[arg(long, default_value_t = 128)]
