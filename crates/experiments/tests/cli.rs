@@ -289,3 +289,29 @@ fn channel_costs_prints_each_layers_share_and_rejects_unknown_metrics() {
         "{t}"
     );
 }
+
+#[test]
+fn bench_train_step_times_a_pruned_model_folder() {
+    let model = repo().join("results/resnet20_cifar10/c2s2");
+    let o = experiments(&[
+        "bench",
+        "train-step",
+        "--model",
+        model.to_str().unwrap(),
+        "--batch",
+        "4",
+        "--iters",
+        "2",
+        "--warmup",
+        "1",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let line = String::from_utf8_lossy(&o.stdout);
+    let v: serde_json::Value = serde_json::from_str(line.trim()).expect("one JSON line");
+    assert!(v["step_ms"].as_f64().unwrap() > 0.0, "{v}");
+    assert!(v["model"].as_str().unwrap().ends_with("c2s2"), "{v}");
+    // Neither a known name nor an existing folder.
+    let o = experiments(&["bench", "train-step", "--model", "resnet21"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(text(&o).contains("a model folder"), "{}", text(&o));
+}
