@@ -30,17 +30,57 @@ pub fn bench_model(name: &str) -> Result<ModelConfig> {
     })
 }
 
+/// A step benchmark's workload: which model (see [`bench_model`]), its batch, and how
+/// many steps are timed after how many untimed warm-up ones.
+#[derive(Clone, Debug)]
+pub struct StepBench {
+    pub model: String,
+    /// Images per step.
+    pub batch: i64,
+    /// Timed steps.
+    pub iters: usize,
+    /// Untimed steps first (allocator, kernel selection).
+    pub warmup: usize,
+}
+
+impl StepBench {
+    /// Runs `f` `warmup + iters` times; the median of the timed runs, in milliseconds.
+    pub fn median_ms(&self, f: &mut dyn FnMut()) -> f64 {
+        let mut times = Vec::with_capacity(self.iters);
+        for i in 0..self.warmup + self.iters {
+            let t = Instant::now();
+            f();
+            if i >= self.warmup {
+                times.push(t.elapsed().as_secs_f64());
+            }
+        }
+        median(&times) * 1e3
+    }
+}
+
+/// The SGD both step benchmarks update with (the CIFAR recipe's momentum and decay).
+fn bench_sgd(vs: &VarStore) -> Sgd {
+    Sgd::for_trainable(
+        vs,
+        SgdConfig {
+            lr: 0.01,
+            momentum: 0.9,
+            weight_decay: 5e-4,
+            nesterov: true,
+        },
+    )
+}
+
 /// Times `iters` training steps (forward, backward, SGD update) on random data after
 /// `warmup` untimed ones; reports the median step time and images per second.
 pub fn train_step(
-    model: &str,
-    batch: i64,
-    iters: usize,
-    warmup: usize,
+    step: &StepBench,
     channels_last: bool,
     bf16: bool,
     device: Device,
 ) -> Result<serde_json::Value> {
+    let StepBench { model, batch, .. } = step;
+    let batch = *batch;
     let cfg = bench_model(model)?;
     tch::manual_seed(0);
     if device.is_cuda() {
@@ -51,15 +91,7 @@ pub fn train_step(
     if channels_last {
         engine::vars_to_channels_last(&vs);
     }
-    let mut sgd = Sgd::for_trainable(
-        &vs,
-        SgdConfig {
-            lr: 0.01,
-            momentum: 0.9,
-            weight_decay: 5e-4,
-            nesterov: true,
-        },
-    );
+    let mut sgd = bench_sgd(&vs);
     let (h, w) = cfg.default_input_hw();
     let mut x = Tensor::randn([batch, 3, h, w], (Kind::Float, device));
     if channels_last {
@@ -74,14 +106,12 @@ pub fn train_step(
         }
     };
     let y = Tensor::randint(classes, [batch], (Kind::Int64, device));
-    let mut times = Vec::new();
-    for i in 0..warmup + iters {
-        let t = Instant::now();
-        let precision = if bf16 {
-            engine::Precision::Bf16
-        } else {
-            engine::Precision::Fp32
-        };
+    let precision = if bf16 {
+        engine::Precision::Bf16
+    } else {
+        engine::Precision::Fp32
+    };
+    let step_ms = step.median_ms(&mut || {
         let logits = {
             let _amp = engine::Autocast::new(precision, device);
             net.forward_t(&x, true)
@@ -90,15 +120,12 @@ pub fn train_step(
         sgd.zero_grad();
         loss.backward();
         sgd.step(0.01);
+        // Waits for the device, so the time is the step's and not its launch's.
         let _ = loss.double_value(&[]);
-        if i >= warmup {
-            times.push(t.elapsed().as_secs_f64());
-        }
-    }
-    let step = median(&times);
+    });
     Ok(
         json!({"impl": "rust-tch", "model": model, "batch": batch, "channels_last": channels_last, "precision": if bf16 { "bf16" } else { "fp32" },
-              "device": format!("{device:?}"), "threads": tch::get_num_threads(), "step_ms": step * 1e3, "images_per_s": batch as f64 / step}),
+              "device": format!("{device:?}"), "threads": tch::get_num_threads(), "step_ms": step_ms, "images_per_s": batch as f64 / (step_ms / 1e3)}),
     )
 }
 
@@ -168,13 +195,9 @@ pub fn imagenet_data(root: &Path, batch: usize) -> Result<serde_json::Value> {
 /// pruning layer's kernel trains; network frozen, no weight gradients) gated at the
 /// `layer`-th prunable layer, a normal training step, and the forward pass with every
 /// prunable layer gated (binary masks) against the plain forward.
-pub fn selection_step(
-    model: &str,
-    batch: i64,
-    iters: usize,
-    warmup: usize,
-    layer: usize,
-) -> Result<serde_json::Value> {
+pub fn selection_step(step: &StepBench, layer: usize) -> Result<serde_json::Value> {
+    let StepBench { model, batch, .. } = step;
+    let batch = *batch;
     let cfg = bench_model(model)?;
     tch::manual_seed(0);
     let vs = VarStore::new(Device::Cpu);
@@ -189,27 +212,9 @@ pub fn selection_step(
     let target = layers
         .get(layer)
         .with_context(|| format!("{model} has {} prunable layers", layers.len()))?;
-    let time = |f: &mut dyn FnMut()| {
-        let mut v = Vec::new();
-        for i in 0..warmup + iters {
-            let t = Instant::now();
-            f();
-            if i >= warmup {
-                v.push(t.elapsed().as_secs_f64());
-            }
-        }
-        median(&v) * 1e3
-    };
+    let time = |f: &mut dyn FnMut()| step.median_ms(f);
     // Normal training step.
-    let mut sgd = Sgd::for_trainable(
-        &vs,
-        SgdConfig {
-            lr: 0.01,
-            momentum: 0.9,
-            weight_decay: 5e-4,
-            nesterov: true,
-        },
-    );
+    let mut sgd = bench_sgd(&vs);
     let train_ms = time(&mut || {
         let loss = net.forward_t(&x, true).cross_entropy_for_logits(&y);
         sgd.zero_grad();

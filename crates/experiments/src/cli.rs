@@ -2,7 +2,7 @@
 use std::path::PathBuf;
 
 use anyhow::Result;
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 
 #[derive(Parser)]
 #[command(
@@ -123,16 +123,8 @@ pub enum Command {
 pub enum BenchCommand {
     /// One SGD training step on random data.
     TrainStep {
-        /// resnet20, vgg16 (CIFAR inputs, 32 x 32), resnet18 (224 x 224), or a model
-        /// folder (model.json), e.g. a pruned model.
-        #[arg(long, default_value = "resnet20")]
-        model: String,
-        #[arg(long, default_value_t = 128)]
-        batch: i64,
-        #[arg(long, default_value_t = 20)]
-        iters: usize,
-        #[arg(long, default_value_t = 5)]
-        warmup: usize,
+        #[command(flatten)]
+        step: StepArgs,
         /// Keep NCHW instead of channels-last.
         #[arg(long)]
         nchw: bool,
@@ -144,14 +136,8 @@ pub enum BenchCommand {
     },
     /// C2S2 phase-1 selection step vs training step, masked vs plain forward.
     SelectionStep {
-        #[arg(long, default_value = "resnet20")]
-        model: String,
-        #[arg(long, default_value_t = 128)]
-        batch: i64,
-        #[arg(long, default_value_t = 20)]
-        iters: usize,
-        #[arg(long, default_value_t = 5)]
-        warmup: usize,
+        #[command(flatten)]
+        step: StepArgs,
         /// Index of the gated prunable layer (0 = the first, the worst case).
         #[arg(long, default_value_t = 0)]
         layer: usize,
@@ -171,6 +157,35 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 64)]
         batch: usize,
     },
+}
+
+/// The workload of the step benchmarks (`bench train-step`, `bench selection-step`).
+#[derive(Args)]
+pub struct StepArgs {
+    /// resnet20, vgg16 (CIFAR inputs, 32 x 32), resnet18 (224 x 224), or a model
+    /// folder (model.json), e.g. a pruned model.
+    #[arg(long, default_value = "resnet20")]
+    pub model: String,
+    /// Images per step.
+    #[arg(long, default_value_t = 128)]
+    pub batch: i64,
+    /// Timed steps.
+    #[arg(long, default_value_t = 20)]
+    pub iters: usize,
+    /// Untimed steps first.
+    #[arg(long, default_value_t = 5)]
+    pub warmup: usize,
+}
+
+impl StepArgs {
+    pub fn bench(self) -> experiments::bench::StepBench {
+        experiments::bench::StepBench {
+            model: self.model,
+            batch: self.batch,
+            iters: self.iters,
+            warmup: self.warmup,
+        }
+    }
 }
 
 /// `--device`: where tensors live.

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use anyhow::Result;
-use engine::stats::quantile;
+use engine::stats::{quantile, sorted};
 use tch::{Device, Kind, Tensor};
 
 pub use analysis::latency::{write_latency_csv as write_csv, Latency};
@@ -67,8 +67,8 @@ pub fn measure(
             }
         });
         let others_load_pct = load.others_share().map(|s| 100.0 * s);
-        for ((d, cfg, _, channels_last), mut t) in models.iter().zip(times) {
-            t.sort_by(|a, b| a.total_cmp(b));
+        for ((d, cfg, _, channels_last), t) in models.iter().zip(times) {
+            let t = sorted(&t);
             let cost = cfg.cost(cfg.default_input_hw());
             out.push(Latency {
                 model_dir: d.display().to_string(),

@@ -137,29 +137,14 @@ fn dispatch(cli: Cli) -> Result<()> {
         Some(Command::Bench(b)) => {
             let v = match b {
                 BenchCommand::TrainStep {
-                    model,
-                    batch,
-                    iters,
-                    warmup,
+                    step,
                     nchw,
                     bf16,
                     device,
-                } => experiments::bench::train_step(
-                    &model,
-                    batch,
-                    iters,
-                    warmup,
-                    !nchw,
-                    bf16,
-                    device.device()?,
-                )?,
-                BenchCommand::SelectionStep {
-                    model,
-                    batch,
-                    iters,
-                    warmup,
-                    layer,
-                } => experiments::bench::selection_step(&model, batch, iters, warmup, layer)?,
+                } => experiments::bench::train_step(&step.bench(), !nchw, bf16, device.device()?)?,
+                BenchCommand::SelectionStep { step, layer } => {
+                    experiments::bench::selection_step(&step.bench(), layer)?
+                }
                 BenchCommand::Data { root, batch } => experiments::bench::data(&root, batch)?,
                 BenchCommand::ImagenetData { root, batch } => {
                     experiments::bench::imagenet_data(&root, batch)?
