@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # One lease of a CUDA machine, in a fixed time budget: the paper-schedule trainings the
-# 2-core CPU cannot do, then the CPU-sized ablations, then CUDA latency of the committed
-# models; finished runs are published and packed into $OUT. What does not finish before
+# 2-core CPU cannot do, then VGG-16 pruning from the VGG-16 just trained (C2S2 and the
+# baselines), then CUDA latency of the committed models; finished runs are published and
+# packed into $OUT. What does not finish before
 # the budget is stopped (its metrics and log still come back).
 #
 #   BUDGET_S=500 BIN=target/release/experiments OUT=/tmp/gpu_out scripts/gpu_lease.sh
@@ -74,7 +75,10 @@ per_epoch() {
 e_r=$(per_epoch runs/logs/resnet20_cifar10_first.log 0.3)
 e_v=$(per_epoch runs/logs/vgg_cifar10_first.log 0.6)
 reserve=110 # seconds kept for latency, the step benchmark and packing
-t_train=$(($(left) - reserve))
+# Seconds kept after the VGG-16 training for pruning it (C2S2, L1-norm pruned-A, Network
+# Slimming with their short fine-tunes, in parallel); 0 skips that phase.
+VGG_PRUNE_S="${VGG_PRUNE_S:-180}"
+t_train=$(($(left) - reserve - VGG_PRUNE_S))
 log "trainings, stopped after ${t_train}s; estimated s/epoch: resnet20 $e_r, vgg16 $e_v"
 sized_spec() { # base spec, new name, epochs -> path of a cosine spec with that many epochs
   mkdir -p runs/specs
@@ -104,24 +108,39 @@ for spec in "${r_specs[@]}"; do
 done
 timeout "$t_train" "$BIN" "$v_spec" >"runs/logs/$(basename "$v_spec" .yaml).log" 2>&1 &
 p_v=$!
-wait "${p_r[@]}"
-log "resnet trainings ended; ablations, stopped after $(($(left) - reserve))s"
-abl=()
-for s in experiments/resnet20_cifar10_ablation_*_cpu.yaml; do
-  n=$(basename "$s" .yaml)
-  t=$(($(left) - reserve))
-  [ "$t" -gt 30 ] || break
-  timeout "$t" "$BIN" "$s" >"runs/logs/$n.log" 2>&1 &
-  abl+=($!)
-done
-wait $p_v "${abl[@]}"
+wait "${p_r[@]}" $p_v
 log "trainings ended"
+# The VGG-16 pruning specs start from results/vgg_cifar10/pretrained: the model just
+# trained goes there (half precision, as it is committed), whatever its accuracy, so the
+# pruned rows compare against the model they were cut from.
+v_run=$(ls -d runs/"$(basename "$v_spec" .yaml)"/seed0-* 2>/dev/null | head -1)
+if [ "$VGG_PRUNE_S" -gt 0 ] && [ -n "$v_run" ] && [ -f "$v_run/summary.json" ]; then
+  "$BIN" publish --half "$v_run" results/vgg_cifar10/pretrained
+  t=$(($(left) - reserve))
+  log "VGG-16 pruning, stopped after ${t}s"
+  p_p=()
+  for s in vgg_cifar10_c2s2_cpu vgg_cifar10_l1_pruned_a_cpu vgg_cifar10_slimming_cpu; do
+    timeout "$t" "$BIN" "$s" >"runs/logs/$s.log" 2>&1 &
+    p_p+=($!)
+  done
+  wait "${p_p[@]}"
+  log "VGG-16 pruning ended"
+  tar czf "$OUT/vgg_pretrained.tgz" results/vgg_cifar10/pretrained
+else
+  log "no finished VGG-16 run, so no VGG-16 pruning"
+fi
 for f in runs/logs/*.log; do echo "== $f"; grep -E "epoch [0-9]+/|top-1|error|Error" "$f" | tail -2; done
 
 log "CUDA latency"
 timeout 60 "$BIN" bench-latency results/resnet20_cifar10/{pretrained,c2s2,c2s2_v1,random,l1_norm} \
   --device cuda --csv "$OUT/latency_cuda_resnet20.csv" >runs/logs/latency.log 2>&1
 tail -12 runs/logs/latency.log
+v_done=$(for d in runs/vgg_cifar10_*_cpu/seed0-*; do [ -f "$d/summary.json" ] && echo "$d"; done)
+if [ -n "$v_done" ] && [ -f results/vgg_cifar10/pretrained/model.safetensors ]; then
+  timeout 60 "$BIN" bench-latency results/vgg_cifar10/pretrained $v_done \
+    --device cuda --csv "$OUT/latency_cuda_vgg16.csv" >runs/logs/latency_vgg.log 2>&1
+  tail -8 runs/logs/latency_vgg.log
+fi
 
 log "training step, this project vs PyTorch eager, on CUDA"
 for m in resnet20 vgg16; do
