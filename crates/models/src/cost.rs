@@ -86,6 +86,29 @@ impl CostBuilder {
         });
     }
 
+    /// A bias-free `k` x `k` convolution followed by batch norm (ResNets, VGG).
+    pub fn conv_bn(&mut self, name: &str, cin: i64, cout: i64, k: i64, out_hw: (i64, i64)) {
+        self.conv(
+            name,
+            ConvShape {
+                cin,
+                cout,
+                k,
+                out_hw,
+                bias: false,
+                bn: true,
+            },
+        );
+    }
+
+    /// A basic residual block's two 3x3 conv + BN layers (`{name}.conv1`: `cin` -> `mid`,
+    /// `{name}.conv2`: `mid` -> `cout`), both at the block's output size; the shortcut
+    /// is the caller's.
+    pub fn basic_block(&mut self, name: &str, cin: i64, mid: i64, cout: i64, out_hw: (i64, i64)) {
+        self.conv_bn(&format!("{name}.conv1"), cin, mid, 3, out_hw);
+        self.conv_bn(&format!("{name}.conv2"), mid, cout, 3, out_hw);
+    }
+
     pub fn linear(&mut self, name: &str, cin: i64, cout: i64, bn: bool) {
         let w = (cin * cout) as u64;
         self.layers.push(LayerCost {

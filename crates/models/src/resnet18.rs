@@ -4,7 +4,7 @@ use tch::Tensor;
 
 use crate::basic_block::{BasicBlock, BlockWidths, ProjectionKind};
 use crate::blocks::{batch_norm, conv, linear, sub_path};
-use crate::cost::{out_size, ConvShape, CostBuilder};
+use crate::cost::{out_size, CostBuilder};
 use crate::error::{check_len, check_positive};
 use crate::residual_groups::{group_index, stage_groups, BlockSpec};
 use crate::{ChannelGates, ModelCost, ModelError, Network, PrunableLayer};
@@ -91,56 +91,15 @@ impl ResNet18Config {
     pub(crate) fn cost(&self, (h, w): (i64, i64)) -> ModelCost {
         let mut b = CostBuilder::default();
         let (h, w) = (out_size(h, 7, 2, 3, false), out_size(w, 7, 2, 3, false));
-        b.conv(
-            "conv1",
-            ConvShape {
-                cin: 3,
-                cout: self.stages[0],
-                k: 7,
-                out_hw: (h, w),
-                bias: false,
-                bn: true,
-            },
-        );
+        b.conv_bn("conv1", 3, self.stages[0], 7, (h, w));
         let (mut h, mut w) = (out_size(h, 3, 2, 1, false), out_size(w, 3, 2, 1, false));
         for (i, (name, s, cin, stride)) in self.blocks().into_iter().enumerate() {
             h = out_size(h, 3, stride, 1, false);
             w = out_size(w, 3, stride, 1, false);
-            let (mid, cout) = (self.inner[i], self.stages[s]);
-            b.conv(
-                &format!("{name}.conv1"),
-                ConvShape {
-                    cin,
-                    cout: mid,
-                    k: 3,
-                    out_hw: (h, w),
-                    bias: false,
-                    bn: true,
-                },
-            );
-            b.conv(
-                &format!("{name}.conv2"),
-                ConvShape {
-                    cin: mid,
-                    cout,
-                    k: 3,
-                    out_hw: (h, w),
-                    bias: false,
-                    bn: true,
-                },
-            );
+            let cout = self.stages[s];
+            b.basic_block(&name, cin, self.inner[i], cout, (h, w));
             if stride != 1 || cin != cout {
-                b.conv(
-                    &format!("{name}.downsample.0"),
-                    ConvShape {
-                        cin,
-                        cout,
-                        k: 1,
-                        out_hw: (h, w),
-                        bias: false,
-                        bn: true,
-                    },
-                );
+                b.conv_bn(&format!("{name}.downsample.0"), cin, cout, 1, (h, w));
             }
         }
         b.linear("fc", self.stages[3], self.num_classes, false);

@@ -4,7 +4,7 @@ use tch::Tensor;
 
 use crate::basic_block::{BasicBlock, BlockWidths, ProjectionKind};
 use crate::blocks::{batch_norm, conv, linear, sub_path};
-use crate::cost::{ConvShape, CostBuilder};
+use crate::cost::CostBuilder;
 use crate::error::{check_len, check_positive};
 use crate::residual_groups::{group_index, stage_groups, BlockSpec};
 use crate::{ChannelGates, ModelCost, ModelError, Network, PrunableLayer};
@@ -216,57 +216,15 @@ impl ResNetCifarConfig {
 
     pub(crate) fn cost(&self, (h, w): (i64, i64)) -> ModelCost {
         let mut b = CostBuilder::default();
-        let s0 = self.stages[0];
-        b.conv(
-            "conv1",
-            ConvShape {
-                cin: 3,
-                cout: s0,
-                k: 3,
-                out_hw: (h, w),
-                bias: false,
-                bn: true,
-            },
-        );
+        b.conv_bn("conv1", 3, self.stages[0], 3, (h, w));
         let (mut h, mut w) = (h, w);
         for (i, (name, s, cin, stride)) in self.blocks().into_iter().enumerate() {
             h = (h - 1) / stride + 1;
             w = (w - 1) / stride + 1;
-            let (mid, cout) = (self.inner[i], self.stages[s]);
-            b.conv(
-                &format!("{name}.conv1"),
-                ConvShape {
-                    cin,
-                    cout: mid,
-                    k: 3,
-                    out_hw: (h, w),
-                    bias: false,
-                    bn: true,
-                },
-            );
-            b.conv(
-                &format!("{name}.conv2"),
-                ConvShape {
-                    cin: mid,
-                    cout,
-                    k: 3,
-                    out_hw: (h, w),
-                    bias: false,
-                    bn: true,
-                },
-            );
+            let cout = self.stages[s];
+            b.basic_block(&name, cin, self.inner[i], cout, (h, w));
             if self.shortcut == Shortcut::B && (stride != 1 || cin != cout) {
-                b.conv(
-                    &format!("{name}.shortcut.0"),
-                    ConvShape {
-                        cin,
-                        cout,
-                        k: 1,
-                        out_hw: (h, w),
-                        bias: false,
-                        bn: true,
-                    },
-                );
+                b.conv_bn(&format!("{name}.shortcut.0"), cin, cout, 1, (h, w));
             }
         }
         b.linear("fc", self.stages[2], self.num_classes, false);

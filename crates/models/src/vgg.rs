@@ -3,7 +3,7 @@ use tch::nn::{self, ModuleT};
 use tch::Tensor;
 
 use crate::blocks::{batch_norm, conv, linear};
-use crate::cost::{ConvShape, CostBuilder};
+use crate::cost::CostBuilder;
 use crate::error::{check_len, check_positive};
 use crate::{ChannelGates, ModelCost, ModelError, Network, PrunableLayer};
 
@@ -89,15 +89,7 @@ impl VggCifarConfig {
         let mut b = CostBuilder::default();
         let (mut h, mut w, mut cin) = (h, w, 3);
         for (i, &cout) in self.convs.iter().enumerate() {
-            let s = ConvShape {
-                cin,
-                cout,
-                k: 3,
-                out_hw: (h, w),
-                bias: false,
-                bn: true,
-            };
-            b.conv(&format!("features.{}", idx[i]), s);
+            b.conv_bn(&format!("features.{}", idx[i]), cin, cout, 3, (h, w));
             cin = cout;
             if VGG16_POOL_AFTER.contains(&i) {
                 h /= 2;
