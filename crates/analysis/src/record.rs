@@ -166,7 +166,9 @@ pub fn pct_removed(before: u64, after: u64) -> f64 {
     100.0 * (1.0 - after as f64 / before.max(1) as f64)
 }
 
-/// One row of a run's `metrics.csv` (one finished epoch). Accuracies in percent.
+/// One row of a run's `metrics.csv` (one finished epoch). Accuracies in percent. The
+/// reader's own copy of the schema `engine::EpochMetrics` writes: this crate does not
+/// link libtorch, and a schema change must show up here as a failing record test.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EpochMetrics {
     pub epoch: usize,
