@@ -168,7 +168,7 @@ pub fn pct_removed(before: u64, after: u64) -> f64 {
 
 /// One row of a run's `metrics.csv` (one finished epoch). Accuracies in percent. The
 /// reader's own copy of the schema `engine::EpochMetrics` writes: this crate does not
-/// link libtorch, and a schema change must show up here as a failing record test.
+/// link libtorch; `experiments/tests/cli.rs` reads an engine-written file with it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EpochMetrics {
     pub epoch: usize,
