@@ -90,6 +90,11 @@ pub const SETTINGS: &[Setting] = &[
             run("c2s2", "c2s2", "resnet20_cifar10_c2s2_cpu"),
             run("l1_norm", "l1_norm", "resnet20_cifar10_l1_norm_cpu"),
             run("slimming", "slimming", "resnet20_cifar10_slimming_cpu"),
+            run(
+                "slimming",
+                "slimming_matched",
+                "resnet20_cifar10_slimming_matched_cpu",
+            ),
             run("random", "random", "resnet20_cifar10_random_cpu"),
             run("scratch", "scratch", "resnet20_cifar10_scratch_cpu"),
         ],

@@ -190,7 +190,7 @@ pub fn prune_one(
                     recorded_selection_seconds =
                         Some(out.history.iter().map(|m| m.train_seconds).sum());
                     let masks =
-                        slimming_masks(&start.config, &start.vs, sl.fraction, sl.min_channels)?;
+                        slimming_masks(&start.config, &start.vs, sl.budget(), sl.min_channels)?;
                     let m = remove_channels(&start.config, &start.vs, &masks)?;
                     (
                         m,

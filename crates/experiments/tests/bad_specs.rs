@@ -221,6 +221,20 @@ const CASES: &[(&str, &str, &str, &str, &str)] = &[
         "must be positive",
     ),
     (
+        "slimming sized by a channel fraction and a MACs budget at once",
+        "",
+        "prune:\n  method: slimming\n  from: results/x\n  slimming: { fraction: 0.4, macs_pruned_pct: 30 }\n",
+        "prune.slimming.macs_pruned_pct",
+        "not both",
+    ),
+    (
+        "slimming MACs budget that is not a percentage",
+        "",
+        "prune:\n  method: slimming\n  from: results/x\n  slimming: { macs_pruned_pct: 0.3e3 }\n",
+        "prune.slimming.macs_pruned_pct",
+        "in (0, 100)",
+    ),
+    (
         "negative weight decay",
         "    lr: 0.1\n",
         "    lr: 0.1\n    weight_decay: -1\n",

@@ -13,6 +13,8 @@ pub enum PruneError {
     },
     #[error("mask for `{layer}` keeps no channel (at least one must stay)")]
     EmptyMask { layer: String },
+    #[error("pruning budget: {0}")]
+    Budget(String),
     #[error("widths")]
     Model(#[from] models::ModelError),
     #[error("tensor `{tensor}`: {reason}")]

@@ -1,5 +1,6 @@
 //! Channel choices of the baselines: L1 norm keeps the largest filters, Network Slimming
-//! applies one global threshold on |gamma|, random is seeded.
+//! applies one global threshold on |gamma| (sized by a channel fraction or a MACs
+//! budget), random is seeded.
 use models::{ModelConfig, ResNetCifarConfig, Shortcut};
 use pruner::*;
 use tch::nn::VarStore;
@@ -57,11 +58,52 @@ fn slimming_uses_one_global_threshold() {
         Tensor::from_slice(&[-0.6f32, 0.5, 0.06, 0.4]),
     );
     // Half of 12 channels: the six smallest |gamma| go, across layers.
-    let masks = slimming_masks(&cfg, &vs, 0.5, 1).unwrap();
+    let masks = slimming_masks(&cfg, &vs, SlimmingBudget::ChannelFraction(0.5), 1).unwrap();
     assert_eq!(masks["layer1.0.conv1"].kept_indices(), vec![0, 2]);
     assert_eq!(masks["layer2.0.conv1"].kept_indices(), vec![3]);
     assert_eq!(masks["layer3.0.conv1"].kept_indices(), vec![0, 1, 3]);
     assert_eq!(bn_scale_names(&cfg).unwrap()[1], "layer2.0.bn1.weight");
+}
+
+#[test]
+fn slimming_at_a_macs_budget_removes_the_fewest_channels_that_reach_it() {
+    let (cfg, vs) = tiny();
+    // Smallest |gamma| first: two of layer1 (32 x 32 maps, 73,728 MACs per inner
+    // channel), three of layer2 (18,432), then layer3's (4,608).
+    set(
+        &vs,
+        "layer1.0.bn1.weight",
+        Tensor::from_slice(&[0.9f32, 0.01, 0.8, 0.02]),
+    );
+    set(
+        &vs,
+        "layer2.0.bn1.weight",
+        Tensor::from_slice(&[0.03f32, 0.04, 0.05, 0.7]),
+    );
+    set(
+        &vs,
+        "layer3.0.bn1.weight",
+        Tensor::from_slice(&[-0.6f32, 0.5, 0.06, 0.4]),
+    );
+    let removed_pct = |masks: &MaskSet| {
+        let mut c = cfg.clone();
+        for (n, m) in masks {
+            c = c.with_width(n, m.kept() as i64).unwrap();
+        }
+        let (before, after) = (cfg.cost((32, 32)).macs(), c.cost((32, 32)).macs());
+        100.0 * (1.0 - after as f64 / before as f64)
+    };
+    // The two layer1 channels remove 29.6% of the MACs; 30% needs one more.
+    let masks = slimming_masks(&cfg, &vs, SlimmingBudget::MacsPrunedPct(30.0), 1).unwrap();
+    assert_eq!(masks["layer1.0.conv1"].kept_indices(), vec![0, 2]);
+    assert_eq!(masks["layer2.0.conv1"].kept_indices(), vec![1, 2, 3]);
+    assert_eq!(masks["layer3.0.conv1"].kept(), 4);
+    assert!(removed_pct(&masks) >= 30.0, "{}", removed_pct(&masks));
+    let fewer = slimming_masks(&cfg, &vs, SlimmingBudget::ChannelFraction(2.0 / 12.0), 1).unwrap();
+    assert!(removed_pct(&fewer) < 30.0, "{}", removed_pct(&fewer));
+    // More than the model can give at one channel per layer is refused.
+    let err = slimming_masks(&cfg, &vs, SlimmingBudget::MacsPrunedPct(99.0), 1).unwrap_err();
+    assert!(err.to_string().contains("99% asked for"), "{err}");
 }
 
 #[test]

@@ -286,11 +286,26 @@ pub struct SlimmingSpec {
     /// and schedule kind) before the channels are cut.
     #[serde(default = "d_sparsity_epochs")]
     pub sparsity_epochs: usize,
-    /// Fraction of all prunable channels removed by the global threshold.
-    #[serde(default = "d_fraction")]
-    pub fraction: f64,
+    /// Fraction of all prunable channels removed by the global threshold (0.7 when
+    /// neither this nor `macs_pruned_pct` is given).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fraction: Option<f64>,
+    /// Instead of `fraction`: the threshold removes the fewest channels that take at
+    /// least this percentage of the model's MACs (a comparison at a matched budget).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub macs_pruned_pct: Option<f64>,
     #[serde(default = "d_min_channels")]
     pub min_channels: usize,
+}
+
+impl SlimmingSpec {
+    /// What the global threshold is sized by.
+    pub fn budget(&self) -> pruner::SlimmingBudget {
+        match (self.macs_pruned_pct, self.fraction) {
+            (Some(pct), _) => pruner::SlimmingBudget::MacsPrunedPct(pct),
+            (None, f) => pruner::SlimmingBudget::ChannelFraction(f.unwrap_or(0.7)),
+        }
+    }
 }
 
 fn d_s() -> f64 {
@@ -298,9 +313,6 @@ fn d_s() -> f64 {
 }
 fn d_sparsity_epochs() -> usize {
     10
-}
-fn d_fraction() -> f64 {
-    0.7
 }
 fn d_min_channels() -> usize {
     1
@@ -311,7 +323,8 @@ impl Default for SlimmingSpec {
         Self {
             sparsity: d_s(),
             sparsity_epochs: d_sparsity_epochs(),
-            fraction: d_fraction(),
+            fraction: None,
+            macs_pruned_pct: None,
             min_channels: d_min_channels(),
         }
     }

@@ -278,11 +278,26 @@ fn prune(s: &Spec, p: &PruneSpec) -> Check {
                 format!("must be >= 0, found {}", sl.sparsity),
             );
         }
-        if !(sl.fraction > 0.0 && sl.fraction < 1.0) {
-            return fail(
-                "prune.slimming.fraction",
-                format!("must be in (0, 1), found {}", sl.fraction),
-            );
+        match (sl.fraction, sl.macs_pruned_pct) {
+            (Some(_), Some(_)) => {
+                return fail(
+                    "prune.slimming.macs_pruned_pct",
+                    "give either fraction (of channels) or macs_pruned_pct, not both",
+                )
+            }
+            (Some(f), None) if !(f > 0.0 && f < 1.0) => {
+                return fail(
+                    "prune.slimming.fraction",
+                    format!("must be in (0, 1), found {f}"),
+                )
+            }
+            (None, Some(p)) if !(p > 0.0 && p < 100.0) => {
+                return fail(
+                    "prune.slimming.macs_pruned_pct",
+                    format!("must be a percentage in (0, 100), found {p}"),
+                )
+            }
+            _ => {}
         }
         if sl.min_channels == 0 {
             return fail("prune.slimming.min_channels", "must be at least 1");
