@@ -39,24 +39,23 @@ fn l1_norm_keeps_the_largest_filters() {
     assert_eq!(masks["layer2.0.conv1"].kept(), 4);
 }
 
+/// BN scales of the three prunable layers; by |gamma|: two of layer1 lowest, then
+/// three of layer2, then layer3's.
+fn set_bn_scales(vs: &VarStore) {
+    let scales: [(&str, [f32; 4]); 3] = [
+        ("layer1.0.bn1.weight", [0.9, 0.01, 0.8, 0.02]),
+        ("layer2.0.bn1.weight", [0.03, 0.04, 0.05, 0.7]),
+        ("layer3.0.bn1.weight", [-0.6, 0.5, 0.06, 0.4]),
+    ];
+    for (name, g) in scales {
+        set(vs, name, Tensor::from_slice(&g));
+    }
+}
+
 #[test]
 fn slimming_uses_one_global_threshold() {
     let (cfg, vs) = tiny();
-    set(
-        &vs,
-        "layer1.0.bn1.weight",
-        Tensor::from_slice(&[0.9f32, 0.01, 0.8, 0.02]),
-    );
-    set(
-        &vs,
-        "layer2.0.bn1.weight",
-        Tensor::from_slice(&[0.03f32, 0.04, 0.05, 0.7]),
-    );
-    set(
-        &vs,
-        "layer3.0.bn1.weight",
-        Tensor::from_slice(&[-0.6f32, 0.5, 0.06, 0.4]),
-    );
+    set_bn_scales(&vs);
     // Half of 12 channels: the six smallest |gamma| go, across layers.
     let masks = slimming_masks(&cfg, &vs, SlimmingBudget::ChannelFraction(0.5), 1).unwrap();
     assert_eq!(masks["layer1.0.conv1"].kept_indices(), vec![0, 2]);
@@ -70,21 +69,7 @@ fn slimming_at_a_macs_budget_removes_the_fewest_channels_that_reach_it() {
     let (cfg, vs) = tiny();
     // Smallest |gamma| first: two of layer1 (32 x 32 maps, 73,728 MACs per inner
     // channel), three of layer2 (18,432), then layer3's (4,608).
-    set(
-        &vs,
-        "layer1.0.bn1.weight",
-        Tensor::from_slice(&[0.9f32, 0.01, 0.8, 0.02]),
-    );
-    set(
-        &vs,
-        "layer2.0.bn1.weight",
-        Tensor::from_slice(&[0.03f32, 0.04, 0.05, 0.7]),
-    );
-    set(
-        &vs,
-        "layer3.0.bn1.weight",
-        Tensor::from_slice(&[-0.6f32, 0.5, 0.06, 0.4]),
-    );
+    set_bn_scales(&vs);
     let removed_pct = |masks: &MaskSet| {
         let mut c = cfg.clone();
         for (n, m) in masks {
