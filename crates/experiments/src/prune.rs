@@ -190,7 +190,8 @@ pub fn prune_one(
                     recorded_selection_seconds =
                         Some(out.history.iter().map(|m| m.train_seconds).sum());
                     let masks =
-                        slimming_masks(&start.config, &start.vs, sl.budget(), sl.min_channels)?;
+                        slimming_masks(&start.config, &start.vs, sl.budget(), sl.min_channels)
+                            .context("prune.slimming: sizing the global threshold")?;
                     let m = remove_channels(&start.config, &start.vs, &masks)?;
                     (
                         m,
