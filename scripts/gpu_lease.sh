@@ -78,8 +78,11 @@ reserve=110 # seconds kept for latency, the step benchmark and packing
 # Seconds kept after the VGG-16 training for pruning it (C2S2, L1-norm pruned-A, Network
 # Slimming with their short fine-tunes, in parallel); 0 skips that phase.
 VGG_PRUNE_S="${VGG_PRUNE_S:-180}"
+# VGG-16 trains until the pruning phase; ResNet-20 keeps training through it (the VGG-16
+# pruning runs do not fill the GPU).
 t_train=$(($(left) - reserve - VGG_PRUNE_S))
-log "trainings, stopped after ${t_train}s; estimated s/epoch: resnet20 $e_r, vgg16 $e_v"
+t_resnet=$(($(left) - reserve))
+log "trainings, stopped after ${t_train}s (VGG-16) / ${t_resnet}s (ResNet-20); estimated s/epoch: resnet20 $e_r, vgg16 $e_v"
 sized_spec() { # base spec, new name, epochs -> path of a cosine spec with that many epochs
   mkdir -p runs/specs
   sed -e "s/^name: .*/name: $2/" -e "s/^  epochs: .*/  epochs: $3/" \
@@ -88,10 +91,10 @@ sized_spec() { # base spec, new name, epochs -> path of a cosine spec with that 
   echo "runs/specs/$2.yaml"
 }
 r_specs=()
-if [ $((180 * e_r)) -le "$t_train" ]; then
+if [ $((180 * e_r)) -le "$t_resnet" ]; then
   r_specs=(resnet20_cifar10 resnet20_cifar10_cosine)
 else
-  n=$((t_train / e_r)); [ "$n" -gt 182 ] && n=182
+  n=$((t_resnet / e_r)); [ "$n" -gt 182 ] && n=182
   r_specs=("$(sized_spec resnet20_cifar10_cosine "resnet20_cifar10_cosine${n}" "$n")")
 fi
 if [ $((158 * e_v)) -le "$t_train" ]; then
@@ -103,13 +106,13 @@ fi
 log "running ${r_specs[*]} $v_spec"
 p_r=()
 for spec in "${r_specs[@]}"; do
-  timeout "$t_train" "$BIN" "$spec" >"runs/logs/$(basename "$spec" .yaml).log" 2>&1 &
+  timeout "$t_resnet" "$BIN" "$spec" >"runs/logs/$(basename "$spec" .yaml).log" 2>&1 &
   p_r+=($!)
 done
 timeout "$t_train" "$BIN" "$v_spec" >"runs/logs/$(basename "$v_spec" .yaml).log" 2>&1 &
 p_v=$!
-wait "${p_r[@]}" $p_v
-log "trainings ended"
+wait $p_v
+log "VGG-16 training ended"
 # The VGG-16 pruning specs start from results/vgg_cifar10/pretrained: the model just
 # trained goes there (half precision, as it is committed), whatever its accuracy, so the
 # pruned rows compare against the model they were cut from.
@@ -129,6 +132,8 @@ if [ "$VGG_PRUNE_S" -gt 0 ] && [ -n "$v_run" ] && [ -f "$v_run/summary.json" ]; 
 else
   log "no finished VGG-16 run, so no VGG-16 pruning"
 fi
+wait "${p_r[@]}"
+log "trainings ended"
 for f in runs/logs/*.log; do echo "== $f"; grep -E "epoch [0-9]+/|top-1|error|Error" "$f" | tail -2; done
 
 log "CUDA latency"
