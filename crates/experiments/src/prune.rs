@@ -221,28 +221,27 @@ pub fn prune_one(
     } else {
         Some(eval(&pruned)?)
     };
-    {
-        // What the selection chose, before the fine-tune's hours start.
-        let (b, a) = (start_cfg.cost(hw), pruned.config.cost(hw));
-        let kept: Vec<i64> = pruned
-            .config
-            .prunable_layers()
-            .iter()
-            .map(|l| l.channels)
-            .collect();
-        tracing::info!(
-            "{} seed {seed}: kept {kept:?} channels of the prunable layers; {:.2}% of MACs and {:.2}% of parameters removed; {}",
-            spec.name,
-            analysis::record::pct_removed(b.macs(), a.macs()),
-            analysis::record::pct_removed(b.params(), a.params()),
-            after_selection
-                .as_ref()
-                .map_or("trained from random weights".into(), |e| match e.miou {
-                    Some(m) => format!("test mean IU {m:.2}% before fine-tuning"),
-                    None => format!("test top-1 {:.2}% before fine-tuning", e.top1),
-                }),
-        );
-    }
+    let before = start_cfg.cost(hw);
+    let after = pruned.config.cost(hw);
+    // What the selection chose, before the fine-tune's hours start.
+    let kept: Vec<i64> = pruned
+        .config
+        .prunable_layers()
+        .iter()
+        .map(|l| l.channels)
+        .collect();
+    tracing::info!(
+        "{} seed {seed}: kept {kept:?} channels of the prunable layers; {:.2}% of MACs and {:.2}% of parameters removed; {}",
+        spec.name,
+        analysis::record::pct_removed(before.macs(), after.macs()),
+        analysis::record::pct_removed(before.params(), after.params()),
+        after_selection
+            .as_ref()
+            .map_or("trained from random weights".into(), |e| match e.miou {
+                Some(m) => format!("test mean IU {m:.2}% before fine-tuning"),
+                None => format!("test top-1 {:.2}% before fine-tuning", e.top1),
+            }),
+    );
 
     let outcome = fit(
         pruned.net.as_ref(),
@@ -275,8 +274,6 @@ pub fn prune_one(
     if let Ok(csv) = std::fs::read(dir.join("finetune/metrics.csv")) {
         write_atomic(&dir.join("metrics.csv"), &csv)?;
     }
-    let before = start_cfg.cost(hw);
-    let after = pruned.config.cost(hw);
     let widths = |before: Vec<models::PrunableLayer>, after: Vec<models::PrunableLayer>| {
         before
             .into_iter()

@@ -286,8 +286,8 @@ pub struct SlimmingSpec {
     /// and schedule kind) before the channels are cut.
     #[serde(default = "d_sparsity_epochs")]
     pub sparsity_epochs: usize,
-    /// Fraction of all prunable channels removed by the global threshold (0.7 when
-    /// neither this nor `macs_pruned_pct` is given).
+    /// Fraction of all prunable channels removed by the global threshold
+    /// ([`SLIMMING_FRACTION`] when neither this nor `macs_pruned_pct` is given).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fraction: Option<f64>,
     /// Instead of `fraction`: the threshold removes the fewest channels that take at
@@ -298,12 +298,16 @@ pub struct SlimmingSpec {
     pub min_channels: usize,
 }
 
+/// Network Slimming's channel fraction when a spec sizes the threshold by neither
+/// `fraction` nor `macs_pruned_pct` (the paper's CIFAR setting).
+pub const SLIMMING_FRACTION: f64 = 0.7;
+
 impl SlimmingSpec {
     /// What the global threshold is sized by.
     pub fn budget(&self) -> pruner::SlimmingBudget {
         match (self.macs_pruned_pct, self.fraction) {
             (Some(pct), _) => pruner::SlimmingBudget::MacsPrunedPct(pct),
-            (None, f) => pruner::SlimmingBudget::ChannelFraction(f.unwrap_or(0.7)),
+            (None, f) => pruner::SlimmingBudget::ChannelFraction(f.unwrap_or(SLIMMING_FRACTION)),
         }
     }
 }
