@@ -63,6 +63,25 @@ pub(crate) fn stage_groups(
         .collect()
 }
 
+/// The inner layer of each basic block (conv1's output, read only by conv2 of the same
+/// block): the channels a residual network can lose without touching its residual stream.
+/// `inner[i]` is block i's current width.
+pub(crate) fn inner_layers(blocks: &[BlockSpec], inner: &[i64]) -> Vec<PrunableLayer> {
+    blocks
+        .iter()
+        .zip(inner)
+        .map(|((name, ..), &width)| {
+            PrunableLayer::conv(
+                format!("{name}.conv1"),
+                width,
+                false,
+                Some(format!("{name}.bn1")),
+                vec![format!("{name}.conv2")],
+            )
+        })
+        .collect()
+}
+
 /// The stage index of a group name `layer<k>`, if it is one.
 pub(crate) fn group_index(name: &str, n_stages: usize) -> Option<usize> {
     let k: usize = name.strip_prefix("layer")?.parse().ok()?;

@@ -6,7 +6,7 @@ use crate::basic_block::{BasicBlock, BlockWidths, ProjectionKind};
 use crate::blocks::{batch_norm, conv, linear, sub_path};
 use crate::cost::{out_size, CostBuilder};
 use crate::error::{check_len, check_positive};
-use crate::residual_groups::{group_index, stage_groups, BlockSpec};
+use crate::residual_groups::{group_index, inner_layers, stage_groups, BlockSpec};
 use crate::{ChannelGates, ModelCost, ModelError, Network, PrunableLayer};
 
 const BLOCKS_PER_STAGE: usize = 2;
@@ -123,19 +123,7 @@ impl ResNet18Config {
     }
 
     pub(crate) fn prunable_layers(&self) -> Vec<PrunableLayer> {
-        self.blocks()
-            .iter()
-            .enumerate()
-            .map(|(i, (name, ..))| {
-                PrunableLayer::conv(
-                    format!("{name}.conv1"),
-                    self.inner[i],
-                    false,
-                    Some(format!("{name}.bn1")),
-                    vec![format!("{name}.conv2")],
-                )
-            })
-            .collect()
+        inner_layers(&self.blocks(), &self.inner)
     }
 }
 

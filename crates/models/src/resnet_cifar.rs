@@ -6,7 +6,7 @@ use crate::basic_block::{BasicBlock, BlockWidths, ProjectionKind};
 use crate::blocks::{batch_norm, conv, linear, sub_path};
 use crate::cost::CostBuilder;
 use crate::error::{check_len, check_positive};
-use crate::residual_groups::{group_index, stage_groups, BlockSpec};
+use crate::residual_groups::{group_index, inner_layers, stage_groups, BlockSpec};
 use crate::{ChannelGates, ModelCost, ModelError, Network, PrunableLayer};
 
 /// How a CIFAR ResNet block matches shapes when stride or width changes (He et al. 2016).
@@ -234,19 +234,7 @@ impl ResNetCifarConfig {
     /// By default only the inner channels of each block (conv1's output, consumed only by
     /// conv2) are prunable.
     pub(crate) fn prunable_layers(&self) -> Vec<PrunableLayer> {
-        self.blocks()
-            .iter()
-            .enumerate()
-            .map(|(i, (name, ..))| {
-                PrunableLayer::conv(
-                    format!("{name}.conv1"),
-                    self.inner[i],
-                    false,
-                    Some(format!("{name}.bn1")),
-                    vec![format!("{name}.conv2")],
-                )
-            })
-            .collect()
+        inner_layers(&self.blocks(), &self.inner)
     }
 }
 

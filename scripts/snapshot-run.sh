@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# Copies the resumable state of an unfinished run into results/in_progress/<spec>/ so it
+# can be committed and resumed on another machine (or after runs/ was wiped).
+#   scripts/snapshot-run.sh <spec name> [output dir, default runs]
+# Training runs: checkpoint/ (weights, SGD momentum, epoch state) + metrics.csv.
+# C2S2 runs: c2s2/ (state.json of the finished groups + the network after the last one),
+# plus the pruned model's training checkpoint when the fine-tune has started.
+# Resume: copy the folder back to <output>/<spec>/<seed dir>/ and run the spec again
+# (the README written next to the state says the exact commands).
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+spec="${1:?usage: scripts/snapshot-run.sh <spec name> [output dir]}"
+out="${2:-runs}"
+dest="results/in_progress/$spec"
+shopt -s nullglob
+dirs=("$out/$spec"/seed*)
+[ ${#dirs[@]} -gt 0 ] || { echo "snapshot-run: no run directory under $out/$spec" >&2; exit 1; }
+
+tmp="$(mktemp -d "results/in_progress/.${spec}.XXXXXX")"
+trap 'rm -rf "$tmp"' EXIT
+readme="$tmp/README.md"
+{
+  echo "# Unfinished: \`$spec\` (not a result)"
+  echo
+  echo "Snapshot of \`$out/$spec/\` taken $(date -u '+%Y-%m-%d %H:%M UTC') by \`scripts/snapshot-run.sh\`."
+  echo "\`report\` does not read this folder. To resume, from the repository root:"
+  echo
+  echo '```sh'
+} > "$readme"
+for d in "${dirs[@]}"; do
+  seed="$(basename "$d")"
+  [ -f "$d/summary.json" ] && { echo "snapshot-run: $d is finished (summary.json); publish it instead" >&2; continue; }
+  mkdir -p "$tmp/$seed"
+  cp "$d/spec.resolved.yaml" "$tmp/$seed/"
+  for part in checkpoint c2s2 metrics.csv; do
+    [ -e "$d/$part" ] && cp -r "$d/$part" "$tmp/$seed/"
+  done
+  echo "mkdir -p $out/$spec && cp -r $dest/$seed $out/$spec/" >> "$readme"
+done
+{
+  echo "cargo run --release -p experiments -- $spec"
+  echo '```'
+  echo
+  echo "State per seed directory:"
+  for s in "$tmp"/seed*; do
+    seed="$(basename "$s")"
+    line="- \`$seed\`:"
+    if [ -f "$s/checkpoint/state.json" ]; then
+      epochs="$(grep -o '"epochs_done": *[0-9]*' "$s/checkpoint/state.json" | grep -o '[0-9]*$' || true)"
+      line="$line training checkpoint after ${epochs:-?} epochs;"
+    fi
+    if [ -f "$s/c2s2/state.json" ]; then
+      groups="$(grep -c '"reference_val_top1"' "$s/c2s2/state.json" || true)"
+      line="$line C2S2 selection state with $groups finished group(s);"
+    fi
+    echo "$line"
+  done
+} >> "$readme"
+rm -rf "$dest"
+mv "$tmp" "$dest"
+trap - EXIT
+echo "snapshot-run: $dest"
+cat "$dest/README.md"
