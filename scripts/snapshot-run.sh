@@ -5,6 +5,7 @@
 # Training runs: checkpoint/ (weights, SGD momentum, epoch state) + metrics.csv.
 # C2S2 runs: c2s2/ (state.json of the finished groups + the network after the last one),
 # plus the pruned model's training checkpoint when the fine-tune has started.
+# NOTE="..." adds a paragraph to the README (e.g. a pause that inflates a recorded time).
 # Resume: copy the folder back to <output>/<spec>/<seed dir>/ and run the spec again
 # (the README written next to the state says the exact commands).
 set -euo pipefail
@@ -55,6 +56,7 @@ done
     fi
     echo "$line"
   done
+  if [ -n "${NOTE:-}" ]; then echo; echo "$NOTE"; fi
 } >> "$readme"
 rm -rf "$dest"
 mv "$tmp" "$dest"
