@@ -9,6 +9,9 @@ use models::{ModelConfig, Network, ResNetCifarConfig, Shortcut};
 use tch::nn::VarStore;
 use tch::{Device, Kind, Tensor};
 
+// Every test holds `engine::seed_exclusive` for its whole body: libtorch has one random
+// generator per process, and the tests of this file run on parallel threads.
+
 fn tiny_cfg(width: i64) -> ModelConfig {
     ModelConfig::ResnetCifar(ResNetCifarConfig {
         stages: vec![4, 6, 8],
@@ -104,6 +107,7 @@ fn run(
 
 #[test]
 fn interrupted_and_resumed_run_ends_with_the_same_weights() {
+    let _rng = engine::seed_exclusive(0);
     tch::set_num_threads(1);
     let (train, val) = (synthetic(64, 1), synthetic(32, 2));
     let straight = tempfile::tempdir().unwrap();
@@ -142,6 +146,7 @@ fn interrupted_and_resumed_run_ends_with_the_same_weights() {
 
 #[test]
 fn checkpoint_of_other_widths_is_refused_by_name() {
+    let _rng = engine::seed_exclusive(0);
     let dir = tempfile::tempdir().unwrap();
     let (vs, _net) = build(0);
     let path = dir.path().join("w.safetensors");
@@ -169,6 +174,7 @@ fn checkpoint_of_other_widths_is_refused_by_name() {
 
 #[test]
 fn sgd_matches_pytorch_update_rule() {
+    let _rng = engine::seed_exclusive(0);
     let p = Tensor::from_slice(&[1.0f32, -2.0]).set_requires_grad(true);
     let cfg = SgdConfig {
         lr: 0.1,
@@ -196,6 +202,7 @@ fn sgd_matches_pytorch_update_rule() {
 
 #[test]
 fn evaluation_counts_top1_and_top5() {
+    let _rng = engine::seed_exclusive(0);
     let set = AugmentedSet::new(synthetic(20, 3), None, CIFAR10_NORMALIZATION);
     let (_vs, net) = build(1);
     let r = evaluate(net.as_ref(), &set, 7, Device::Cpu, false).unwrap();
@@ -205,6 +212,7 @@ fn evaluation_counts_top1_and_top5() {
 
 #[test]
 fn bf16_autocast_runs_convolutions_in_bfloat16_and_ends_with_its_region() {
+    let _rng = engine::seed_exclusive(0);
     let x = Tensor::randn([2, 3, 8, 8], (Kind::Float, Device::Cpu));
     let w = Tensor::randn([4, 3, 3, 3], (Kind::Float, Device::Cpu));
     let conv = |x: &Tensor| x.conv2d(&w, None::<Tensor>, [1, 1], [1, 1], [1, 1], 1);
@@ -260,6 +268,7 @@ fn three_steps(init: &VarStore, flat: bool, nesterov: bool) -> (Named, Named, bo
 
 #[test]
 fn flat_and_per_tensor_sgd_updates_agree() {
+    let _rng = engine::seed_exclusive(0);
     let (init, _) = build(2);
     for nesterov in [true, false] {
         let (w_flat, m_flat, was_flat) = three_steps(&init, true, nesterov);
@@ -277,6 +286,7 @@ fn flat_and_per_tensor_sgd_updates_agree() {
 
 #[test]
 fn sgd_leaves_flat_buffers_when_a_parameter_is_re_pointed() {
+    let _rng = engine::seed_exclusive(0);
     let p = Tensor::from_slice(&[1.0f32, -2.0]).set_requires_grad(true);
     let q = Tensor::from_slice(&[0.5f32]).set_requires_grad(true);
     let cfg = SgdConfig {

@@ -8,6 +8,9 @@ use pruner::{PruneContext, PrunedModel};
 use tch::nn::VarStore;
 use tch::Device;
 
+// Every test holds `engine::seed_exclusive` for its whole body: libtorch has one random
+// generator per process, and the tests of this file run on parallel threads.
+
 /// Class k is a noisy image of one of ten distinct colours.
 fn colours(n: usize, seed: u64) -> AugmentedSet {
     let mut x = seed.wrapping_add(7);
@@ -101,6 +104,7 @@ fn quick(lambda: f64, tolerance: f64) -> C2s2Config {
 
 #[test]
 fn strong_penalty_prunes_every_layer_to_its_minimum_and_resumes() {
+    let _rng = engine::seed_exclusive(0);
     tch::set_num_threads(1);
     let (train, val) = (colours(320, 1), colours(100, 2));
     let model = trained_tiny(&train);
@@ -135,6 +139,7 @@ fn strong_penalty_prunes_every_layer_to_its_minimum_and_resumes() {
 
 #[test]
 fn guard_rejects_excessive_pruning_and_halves_lambda() {
+    let _rng = engine::seed_exclusive(0);
     tch::set_num_threads(1);
     let (train, val) = (colours(320, 3), colours(100, 4));
     let model = trained_tiny(&train);
@@ -156,6 +161,7 @@ fn guard_rejects_excessive_pruning_and_halves_lambda() {
 
 #[test]
 fn residual_groups_are_pruned_on_request() {
+    let _rng = engine::seed_exclusive(0);
     tch::set_num_threads(1);
     let (train, val) = (colours(320, 5), colours(100, 6));
     let model = trained_tiny(&train);
@@ -180,6 +186,7 @@ fn residual_groups_are_pruned_on_request() {
 
 #[test]
 fn latency_cost_times_the_layers_and_weights_lambda_by_them() {
+    let _rng = engine::seed_exclusive(0);
     tch::set_num_threads(1);
     let (train, val) = (colours(320, 7), colours(100, 8));
     let model = trained_tiny(&train);
