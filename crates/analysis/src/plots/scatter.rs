@@ -30,12 +30,11 @@ impl Figure for Scatter {
         root.fill(&WHITE).map_err(de)?;
         let xs = self.points.iter().map(|p| p.x);
         let ys = self.points.iter().map(|p| p.y);
-        // The x axis (MACs, MACs pruned %) starts at 0, not at a padded negative value.
-        let x = padded(
-            xs.clone().fold(f64::INFINITY, f64::min).min(0.0),
-            xs.fold(f64::NEG_INFINITY, f64::max).max(1.0),
-        );
-        let x = x.start.max(0.0)..x.end;
+        // The x axis (MACs, MACs pruned %) starts at 0, not at a padded negative value,
+        // unless a point lies left of 0.
+        let x_lo = xs.clone().fold(f64::INFINITY, f64::min).min(0.0);
+        let x = padded(x_lo, xs.fold(f64::NEG_INFINITY, f64::max).max(1.0));
+        let x = if x_lo < 0.0 { x } else { 0.0..x.end };
         let y = padded(
             ys.clone().fold(f64::INFINITY, f64::min),
             ys.fold(f64::NEG_INFINITY, f64::max),
@@ -60,18 +59,25 @@ impl Figure for Scatter {
         // the markers: each is moved down below what it would cover, and a label that
         // would run past the plot's right edge is pulled left to end there.
         let right_edge = chart.plotting_area().get_pixel_range().0.end;
-        let mut markers = Vec::new();
+        let anchors: Vec<(i32, i32)> = self
+            .points
+            .iter()
+            .map(|p| chart.backend_coord(&(p.x, p.y)))
+            .collect();
+        let markers: Vec<LabelBox> = anchors
+            .iter()
+            .map(|&(px, py)| LabelBox {
+                x: px - MARKER_R,
+                y: py - MARKER_R,
+                w: 2 * MARKER_R,
+                h: 2 * MARKER_R,
+            })
+            .collect();
         let boxes: Vec<LabelBox> = self
             .points
             .iter()
-            .map(|p| {
-                let (px, py) = chart.backend_coord(&(p.x, p.y));
-                markers.push(LabelBox {
-                    x: px - MARKER_R,
-                    y: py - MARKER_R,
-                    w: 2 * MARKER_R,
-                    h: 2 * MARKER_R,
-                });
+            .zip(&anchors)
+            .map(|(p, &(px, py))| {
                 let (w, h) = root
                     .estimate_text_size(&p.label, &label_style)
                     .unwrap_or((8 * p.label.len() as u32, 14));
@@ -87,13 +93,13 @@ impl Figure for Scatter {
             })
             .collect();
         let shifts = label_shifts(&boxes, &markers);
+        // Each label's offset from its point, after the moves.
         let offsets: Vec<(i32, i32)> = boxes
             .iter()
             .zip(&shifts)
-            .zip(&markers)
-            .map(|((b, dy), m)| (b.x - (m.x + MARKER_R), LABEL_DY + dy))
+            .zip(&anchors)
+            .map(|((b, dy), &(px, py))| (b.x - px, b.y + dy - py))
             .collect();
-        let offset = |i: usize| offsets[i];
         // A label that had to move gets a thin line to its point, so it is not read as
         // another point's.
         let leaders: Vec<(usize, (i32, i32))> = boxes
@@ -120,7 +126,7 @@ impl Figure for Scatter {
                 .draw_series(measured.iter().map(|&(i, p)| {
                     EmptyElement::at((p.x, p.y))
                         + Circle::new((0, 0), MARKER_R - 1, MEASURED.filled())
-                        + Text::new(p.label.clone(), offset(i), label_style.clone())
+                        + Text::new(p.label.clone(), offsets[i], label_style.clone())
                 }))
                 .map_err(de)?
                 .label("measured (this project)")
@@ -131,7 +137,7 @@ impl Figure for Scatter {
                 .draw_series(published.iter().map(|&(i, p)| {
                     EmptyElement::at((p.x, p.y))
                         + TriangleMarker::new((0, 0), MARKER_R + 1, PUBLISHED.filled())
-                        + Text::new(p.label.clone(), offset(i), label_style.clone())
+                        + Text::new(p.label.clone(), offsets[i], label_style.clone())
                 }))
                 .map_err(de)?
                 .label("published")
