@@ -1,0 +1,107 @@
+#!/usr/bin/env bash
+# Trains several specs side by side on one CUDA GPU inside a fixed window, protecting the
+# first one: the others (small, resumable ResNet-20 runs) are stopped when the first one's
+# projected end would pass the window, and at the window's end. Finished runs are
+# published, unfinished small ones are packed with their checkpoints so they resume on
+# another machine (`results/in_progress/`, see scripts/snapshot-run.sh).
+#
+#   WINDOW_S=540 BIN=target/release/experiments OUT=/tmp/out \
+#     scripts/gpu_train_window.sh vgg_cifar10 resnet20_cifar10_cosine resnet20_cifar10_scratch_cpu
+#
+# The first spec must finish inside the window: its checkpoint (VGG-16: ~120 MB) is too
+# big to carry back, so it comes back published in half precision or not at all.
+# Needs: the release binary, a python3 whose torch 2.11 has CUDA (its lib folder goes on
+# LD_LIBRARY_PATH), the CIFAR-10 archive (CIFAR10_ARCHIVE, see scripts/prepare-data.sh).
+set -uo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+BIN="${BIN:-target/release/experiments}"
+WINDOW_S="${WINDOW_S:-540}"
+RESERVE_S="${RESERVE_S:-30}" # kept at the end for publishing and packing
+OUT="${OUT:-runs/gpu_out}"
+t0=$(date +%s)
+now() { echo $(($(date +%s) - t0)); }
+log() { echo "[gpu_window +$(now)s] $*"; }
+mkdir -p "$OUT" runs/logs runs/staging
+[ "$#" -ge 1 ] || { echo "usage: $0 FIRST_SPEC [OTHER_SPEC...]" >&2; exit 2; }
+first="$1"; shift
+
+if [ -z "${TORCH_LIB:-}" ]; then
+  TORCH_LIB="$(python3 -c 'import os, torch; print(os.path.join(os.path.dirname(torch.__file__), "lib"))')"
+fi
+export LD_LIBRARY_PATH="$TORCH_LIB:${LD_LIBRARY_PATH:-}"
+{
+  nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv
+  python3 -c 'import torch; print("python torch", torch.__version__)'
+  echo "cpu cores: $(nproc)"
+  ldd "$BIN" | grep -E 'torch_cuda|not found'
+} >"$OUT/machine.txt" 2>&1
+
+log "preparing data"
+scripts/prepare-data.sh cifar10 >runs/logs/prepare-data.log 2>&1 || { cat runs/logs/prepare-data.log; exit 1; }
+
+epochs_of() { # spec name -> its train.epochs
+  grep -m1 '^  epochs:' "experiments/$1.yaml" | tr -dc '0-9'
+}
+done_of() { # spec name -> epochs in its metrics CSV (the first run directory)
+  local f
+  f=$(ls runs/"$1"/seed0-*/metrics.csv runs/"$1"/seed0-*/finetune/metrics.csv 2>/dev/null | head -1)
+  if [ -n "$f" ]; then echo $(($(wc -l <"$f") - 1)); else echo 0; fi
+}
+
+start() { # spec name -> background run, its pid in $pid (a child of this shell, for wait)
+  timeout "$((WINDOW_S - RESERVE_S - $(now)))" "$BIN" "$1" >"runs/logs/$1.log" 2>&1 &
+  pid=$!
+}
+log "starting $first ($(epochs_of "$first") epochs)"
+start "$first"; p_first=$pid
+# The first run decodes the data cache; the others start once it is written.
+for _ in $(seq 60); do [ -f data/cifar10/.cache/cifar10-test.bin ] && break; sleep 1; done
+p_others=()
+for s in "$@"; do
+  log "starting $s ($(done_of "$s") of $(epochs_of "$s") epochs done)"
+  start "$s"; p_others+=("$pid")
+done
+
+# Watch the first run; stop the others (last named first) when its projected end passes
+# the window. The rate is measured from the third epoch on (cuDNN autotuning slows the first).
+total=$(epochs_of "$first")
+t_ref=""; n_ref=0
+while kill -0 "$p_first" 2>/dev/null; do
+  sleep 5
+  n=$(done_of "$first")
+  if [ -z "$t_ref" ] && [ "$n" -ge 2 ]; then t_ref=$(now); n_ref=$n; fi
+  [ -n "$t_ref" ] && [ "$n" -ge $((n_ref + 2)) ] || continue
+  per=$(awk -v a="$(now)" -v b="$t_ref" -v n="$((n - n_ref))" 'BEGIN { print (a - b) / n }')
+  end=$(awk -v t="$(now)" -v p="$per" -v left="$((total - n))" 'BEGIN { printf "%d", t + p * left }')
+  if [ $((n % 10)) -eq 0 ]; then log "$first: $n/$total epochs, ${per} s/epoch, projected end +${end}s"; fi
+  if [ "$end" -gt $((WINDOW_S - RESERVE_S - 5)) ] && [ "${#p_others[@]}" -gt 0 ]; then
+    last=$((${#p_others[@]} - 1))
+    log "projected end +${end}s passes the window: stopping ${p_others[$last]} (${*: -1})"
+    kill "${p_others[$last]}" 2>/dev/null
+    unset "p_others[$last]"
+    set -- "${@:1:$(($# - 1))}"
+    t_ref=""; n_ref=0
+  fi
+done
+wait "$p_first"; rc_first=$?
+log "$first ended (exit $rc_first)"
+wait "${p_others[@]}" 2>/dev/null
+log "all runs ended"
+for f in runs/logs/*.log; do echo "== $f"; grep -E "epoch [0-9]+/|top-1|rror" "$f" | tail -n 2; done
+
+log "packing"
+for d in runs/*/seed0-*; do
+  [ -f "$d/summary.json" ] || continue
+  name=$(basename "$(dirname "$d")")
+  case "$name" in
+  vgg*) "$BIN" publish --half "$d" "runs/staging/$name" ;;
+  *) "$BIN" publish "$d" "runs/staging/$name" ;;
+  esac
+done
+# Every ResNet run directory whole (checkpoints included, ~2 MB each) so unfinished ones
+# resume elsewhere; of VGG runs only metrics and the resolved spec.
+tar czf "$OUT/runs_small.tgz" runs/logs $(ls -d runs/*/seed*/ 2>/dev/null | grep -v vgg) \
+  $(ls runs/vgg*/seed*/metrics.csv runs/vgg*/seed*/spec.resolved.yaml 2>/dev/null)
+tar cf - runs/staging | split -b 15m - "$OUT/staging.tar.part-"
+ls -la "$OUT"
+log "done"
