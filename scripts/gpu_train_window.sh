@@ -39,6 +39,23 @@ export LD_LIBRARY_PATH="$TORCH_LIB:${LD_LIBRARY_PATH:-}"
 log "preparing data"
 scripts/prepare-data.sh cifar10 >runs/logs/prepare-data.log 2>&1 || { cat runs/logs/prepare-data.log; exit 1; }
 
+# One epoch of a small spec first, in a scratch output folder: it builds the data cache
+# and checks that training works on this device. If it fails, everything runs with the
+# optimizer's per-tensor updates (ENGINE_SGD_PER_TENSOR) after a second check.
+if [ -n "${SMOKE_SPEC:-}" ]; then
+  for attempt in flat per_tensor; do
+    [ "$attempt" = per_tensor ] && export ENGINE_SGD_PER_TENSOR=1
+    log "smoke: one epoch of $SMOKE_SPEC ($attempt SGD)"
+    if timeout 90 "$BIN" "$SMOKE_SPEC" --stop-after-epochs 1 --output /tmp/gpu_smoke \
+      >"runs/logs/smoke_$attempt.log" 2>&1; then
+      grep -E "epoch 1/" "runs/logs/smoke_$attempt.log" | tail -n 1
+      break
+    fi
+    log "smoke failed ($attempt SGD):"; grep -m3 -E "rror" "runs/logs/smoke_$attempt.log" | cut -c1-300
+    [ "$attempt" = per_tensor ] && { log "giving up"; tar czf "$OUT/runs_small.tgz" runs/logs; exit 1; }
+  done
+fi
+
 epochs_of() { # spec name -> its train.epochs
   grep -m1 '^  epochs:' "experiments/$1.yaml" | tr -dc '0-9'
 }

@@ -32,7 +32,9 @@ impl Default for SgdConfig {
 /// device, parameters, gradients and momentum buffers move into one flat buffer each
 /// (see `flat.rs`) and each update is a few kernels over those; otherwise, or once
 /// something re-points a parameter's storage, it updates tensor by tensor. Both paths do
-/// the same arithmetic element by element.
+/// the same arithmetic element by element. Setting the environment variable
+/// `ENGINE_SGD_PER_TENSOR` (any value) turns the flat buffers off for a whole process: a
+/// diagnostic switch for a device where they misbehave.
 pub struct Sgd {
     pub config: SgdConfig,
     params: Vec<(String, Tensor)>,
@@ -52,7 +54,7 @@ impl Sgd {
             params,
             momentum: (0..n).map(|_| None).collect(),
             flat: None,
-            try_flat: true,
+            try_flat: std::env::var_os("ENGINE_SGD_PER_TENSOR").is_none(),
         }
     }
 
