@@ -5,7 +5,7 @@
 # results/ablations/latency.csv (the ablations plus the unpruned and default C2S2 models
 # they are compared with). Pause other work first: the CSV records the share of
 # the CPUs it took (others_load_pct) and the tables print its maximum.
-#   scripts/bench_latency_cifar.sh [extra bench-latency args, e.g. --repeats 30]
+#   REPEATS=150 scripts/bench_latency_cifar.sh [extra bench-latency args, e.g. --threads 4]
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 bin="${BIN:-target/release/experiments}"
@@ -18,7 +18,7 @@ done
 [ ${#models[@]} -gt 0 ] || { echo "bench_latency_cifar: no model folders found" >&2; exit 1; }
 all="$(mktemp results/ablations/.latency.XXXXXX)"
 trap 'rm -f "$all" "$all.r20" "$all.abl"' EXIT
-"$bin" bench-latency "${models[@]}" --repeats 50 --csv "$all" "$@"
+"$bin" bench-latency "${models[@]}" --repeats "${REPEATS:-50}" --csv "$all" "$@"
 # Same header, only the rows of models under results/resnet20_cifar10/.
 awk -F, 'NR == 1 || $1 ~ /^results\/resnet20_cifar10\//' "$all" > "$all.r20"
 awk -F, 'NR == 1 || $1 ~ /^results\/(ablations\/|resnet20_cifar10\/(pretrained|c2s2)$)/' "$all" > "$all.abl"

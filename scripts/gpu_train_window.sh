@@ -80,24 +80,37 @@ for s in "$@"; do
 done
 
 # Watch the first run; stop the others (last named first) when its projected end passes
-# the window. The rate is measured from the third epoch on (cuDNN autotuning slows the first).
+# the window at two checks in a row. The rate is that of the last RATE_S seconds, from
+# the third epoch on: cuDNN autotuning and start-up make the first epochs several times
+# slower (the lease of 2026-11-29 stopped both ResNet-20 runs within a minute on a rate
+# measured over the first epochs, then trained VGG-16 alone, done 3 minutes early).
 total=$(epochs_of "$first")
-t_ref=""; n_ref=0
+RATE_S="${RATE_S:-30}"
+samples=() # "seconds epochs" observations of the first run
+over=0
 while kill -0 "$p_first" 2>/dev/null; do
   sleep 5
-  n=$(done_of "$first")
-  if [ -z "$t_ref" ] && [ "$n" -ge 2 ]; then t_ref=$(now); n_ref=$n; fi
-  [ -n "$t_ref" ] && [ "$n" -ge $((n_ref + 2)) ] || continue
-  per=$(awk -v a="$(now)" -v b="$t_ref" -v n="$((n - n_ref))" 'BEGIN { print (a - b) / n }')
-  end=$(awk -v t="$(now)" -v p="$per" -v left="$((total - n))" 'BEGIN { printf "%d", t + p * left }')
+  n=$(done_of "$first"); t=$(now)
+  [ "$n" -ge 2 ] || continue
+  samples+=("$t $n")
+  # The oldest observation inside the rate window.
+  ref=""
+  for o in "${samples[@]}"; do
+    [ "${o%% *}" -ge $((t - RATE_S)) ] && { ref="$o"; break; }
+  done
+  t_ref=${ref%% *}; n_ref=${ref##* }
+  [ "$n" -ge $((n_ref + 3)) ] && [ "$t" -ge $((t_ref + RATE_S / 2)) ] || continue
+  per=$(awk -v a="$t" -v b="$t_ref" -v n="$((n - n_ref))" 'BEGIN { printf "%.2f", (a - b) / n }')
+  end=$(awk -v t="$t" -v p="$per" -v left="$((total - n))" 'BEGIN { printf "%d", t + p * left }')
   if [ $((n % 10)) -eq 0 ]; then log "$first: $n/$total epochs, ${per} s/epoch, projected end +${end}s"; fi
-  if [ "$end" -gt $((WINDOW_S - RESERVE_S - 5)) ] && [ "${#p_others[@]}" -gt 0 ]; then
+  if [ "$end" -gt $((WINDOW_S - RESERVE_S - 5)) ]; then over=$((over + 1)); else over=0; fi
+  if [ "$over" -ge 2 ] && [ "${#p_others[@]}" -gt 0 ]; then
     last=$((${#p_others[@]} - 1))
     log "projected end +${end}s passes the window: stopping ${p_others[$last]} (${*: -1})"
     kill "${p_others[$last]}" 2>/dev/null
     unset "p_others[$last]"
     set -- "${@:1:$(($# - 1))}"
-    t_ref=""; n_ref=0
+    samples=(); over=0
   fi
 done
 wait "$p_first"; rc_first=$?

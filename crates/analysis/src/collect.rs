@@ -26,6 +26,9 @@ pub struct Entry {
     pub label: String,
     /// Seeds sorted by seed number.
     pub runs: Vec<SeedRun>,
+    /// The entry's `note.txt`, if any: what the records cannot say themselves (e.g. a run
+    /// that moved between devices), appended to its line under the table.
+    pub note: Option<String>,
 }
 
 impl Entry {
@@ -63,6 +66,9 @@ fn read_seed(dir: &Path) -> Result<SeedRun> {
         metrics,
     })
 }
+
+/// File in an entry's folder whose text `report` appends to the entry's note.
+pub const NOTE_FILE: &str = "note.txt";
 
 fn is_usual_folder(method: &str, folder: &str) -> bool {
     folder == method || (method == "unpruned" && folder == "pretrained")
@@ -111,11 +117,23 @@ pub fn collect_entries(setting_dir: &Path) -> Result<Vec<Entry>> {
         } else {
             format!("{} ({name})", method_label(&method))
         };
+        let note_file = dir.join(NOTE_FILE);
+        let note = match std::fs::read_to_string(&note_file) {
+            Ok(text) => Some(text.split_whitespace().collect::<Vec<_>>().join(" ")),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+            Err(source) => {
+                return Err(AnalysisError::Io {
+                    path: note_file,
+                    source,
+                })
+            }
+        };
         entries.push(Entry {
             name,
             dir,
             label,
             runs,
+            note: note.filter(|n| !n.is_empty()),
         });
     }
     Ok(entries)

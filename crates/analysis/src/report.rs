@@ -80,7 +80,7 @@ fn notes_for(
             ),
             _ => format!("{} epochs in {}", r.epochs, minutes(r.total_train_seconds)),
         };
-        notes.push(format!(
+        let mut line = format!(
             "{}: spec `{}`, seed(s) {}, {time} per seed on {} with {} threads ({}).",
             e.label,
             r.spec_name,
@@ -88,7 +88,12 @@ fn notes_for(
             r.device.to_lowercase(),
             r.threads,
             e.dir.display()
-        ));
+        );
+        if let Some(note) = &e.note {
+            line.push(' ');
+            line.push_str(note);
+        }
+        notes.push(line);
     }
     for x in s.expected {
         let present = entries

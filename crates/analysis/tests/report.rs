@@ -216,6 +216,32 @@ fn missing_runs_and_speedup_shortfalls_are_notes_not_numbers() {
 }
 
 #[test]
+fn an_entrys_note_file_is_appended_to_its_line_under_the_table() {
+    let tmp = tempfile::tempdir().unwrap();
+    let paths = run_set(tmp.path());
+    std::fs::write(
+        paths.results.join("resnet20_cifar10/c2s2/note.txt"),
+        "Epochs 1-24 ran on the CPU,\nthe rest on a GPU.\n",
+    )
+    .unwrap();
+    let rep = report_setting(&paths, setting("resnet20_cifar10").unwrap()).unwrap();
+    let line = rep.notes.iter().find(|n| n.starts_with("C2S2:")).unwrap();
+    assert!(
+        line.ends_with("resnet20_cifar10/c2s2). Epochs 1-24 ran on the CPU, the rest on a GPU."),
+        "{line}"
+    );
+    let unpruned = rep
+        .notes
+        .iter()
+        .find(|n| n.starts_with("unpruned:"))
+        .unwrap();
+    assert!(
+        unpruned.ends_with("resnet20_cifar10/pretrained)."),
+        "{unpruned}"
+    );
+}
+
+#[test]
 fn reports_are_byte_identical_and_render_every_plot_kind() {
     let tmp = tempfile::tempdir().unwrap();
     let paths = run_set(tmp.path());

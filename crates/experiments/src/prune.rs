@@ -38,7 +38,7 @@ pub fn load_model_dir(dir: &Path, expected: &ModelConfig, device: Device) -> Res
     let weights = dir.join("model.safetensors");
     if !weights.is_file() {
         // A results folder can hold a run's record without its weights (large models are
-        // committed only once final): say which spec produces them.
+        // not committed): say which spec produces them.
         let spec = analysis::record::Summary::read(&dir.join("summary.json"))
             .map(|s| s.spec_name)
             .unwrap_or_else(|_| "<the spec that trained it>".into());
