@@ -20,33 +20,13 @@ left() { echo $((BUDGET_S - ($(date +%s) - t0))); }
 log() { echo "[gpu_lease +$(($(date +%s) - t0))s] $*"; }
 mkdir -p "$OUT" runs/logs runs/staging
 
-if [ -z "${TORCH_LIB:-}" ]; then
-  TORCH_LIB="$(python3 -c 'import os, torch; print(os.path.join(os.path.dirname(torch.__file__), "lib"))')"
-fi
-export LD_LIBRARY_PATH="$TORCH_LIB:${LD_LIBRARY_PATH:-}"
-{
-  nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv
-  python3 -c 'import torch; print("python torch", torch.__version__)'
-  echo "cpu cores: $(nproc)"
-  ldd "$BIN" | grep -E 'torch|not found'
-} >"$OUT/machine.txt" 2>&1
+# shellcheck source=scripts/gpu_common.sh
+. scripts/gpu_common.sh
+gpu_env
 
 pack() {
   log "packing"
-  for d in runs/*/seed0-*; do
-    [ -f "$d/summary.json" ] || continue
-    name=$(basename "$(dirname "$d")")
-    case "$name" in
-    vgg*) "$BIN" publish --half "$d" "runs/staging/$name" ;;
-    *) "$BIN" publish "$d" "runs/staging/$name" ;;
-    esac
-  done
-  # Metrics of every run (finished or not) and the small ResNet checkpoints, so an
-  # unfinished ResNet run can resume elsewhere.
-  tar czf "$OUT/runs_small.tgz" runs/logs $(ls -d runs/*/seed*/ 2>/dev/null | grep -v vgg) \
-    $(ls runs/vgg_cifar10/seed*/metrics.csv runs/vgg_cifar10/seed*/spec.resolved.yaml 2>/dev/null)
-  tar cf - runs/staging | split -b 15m - "$OUT/staging.tar.part-"
-  ls -la "$OUT"
+  gpu_pack
 }
 
 log "preparing data"

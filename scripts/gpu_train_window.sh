@@ -25,16 +25,9 @@ mkdir -p "$OUT" runs/logs runs/staging
 [ "$#" -ge 1 ] || { echo "usage: $0 FIRST_SPEC [OTHER_SPEC...]" >&2; exit 2; }
 first="$1"; shift
 
-if [ -z "${TORCH_LIB:-}" ]; then
-  TORCH_LIB="$(python3 -c 'import os, torch; print(os.path.join(os.path.dirname(torch.__file__), "lib"))')"
-fi
-export LD_LIBRARY_PATH="$TORCH_LIB:${LD_LIBRARY_PATH:-}"
-{
-  nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv
-  python3 -c 'import torch; print("python torch", torch.__version__)'
-  echo "cpu cores: $(nproc)"
-  ldd "$BIN" | grep -E 'torch_cuda|not found'
-} >"$OUT/machine.txt" 2>&1
+# shellcheck source=scripts/gpu_common.sh
+. scripts/gpu_common.sh
+gpu_env
 
 log "preparing data"
 scripts/prepare-data.sh cifar10 >runs/logs/prepare-data.log 2>&1 || { cat runs/logs/prepare-data.log; exit 1; }
@@ -120,18 +113,5 @@ log "all runs ended"
 for f in runs/logs/*.log; do echo "== $f"; grep -E "epoch [0-9]+/|top-1|rror" "$f" | tail -n 2; done
 
 log "packing"
-for d in runs/*/seed0-*; do
-  [ -f "$d/summary.json" ] || continue
-  name=$(basename "$(dirname "$d")")
-  case "$name" in
-  vgg*) "$BIN" publish --half "$d" "runs/staging/$name" ;;
-  *) "$BIN" publish "$d" "runs/staging/$name" ;;
-  esac
-done
-# Every ResNet run directory whole (checkpoints included, ~2 MB each) so unfinished ones
-# resume elsewhere; of VGG runs only metrics and the resolved spec.
-tar czf "$OUT/runs_small.tgz" runs/logs $(ls -d runs/*/seed*/ 2>/dev/null | grep -v vgg) \
-  $(ls runs/vgg*/seed*/metrics.csv runs/vgg*/seed*/spec.resolved.yaml 2>/dev/null)
-tar cf - runs/staging | split -b 15m - "$OUT/staging.tar.part-"
-ls -la "$OUT"
+gpu_pack
 log "done"
