@@ -5,7 +5,8 @@
 # results/ablations/latency.csv (the ablations plus the unpruned and default C2S2 models
 # they are compared with). Pause other work first: the CSV records the share of
 # the CPUs it took (others_load_pct) and the tables print its maximum.
-#   REPEATS=150 scripts/bench_latency_cifar.sh [extra bench-latency args, e.g. --threads 4]
+#   REPEATS=150 scripts/bench_latency_cifar.sh [extra bench-latency args, e.g. --batches 1,64]
+# (threads: libtorch's default, all cores; OMP_NUM_THREADS=N sets another count)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 bin="${BIN:-target/release/experiments}"
