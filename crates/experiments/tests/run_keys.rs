@@ -6,6 +6,7 @@
 use std::path::Path;
 
 use experiments::data::resolve_root;
+use experiments::inspect::model_json_path;
 use experiments::run::run_key;
 use experiments::spec::Spec;
 
@@ -37,14 +38,28 @@ fn published_runs_keep_their_run_keys() {
             let text = std::fs::read_to_string(&spec_file).unwrap();
             let spec = Spec::parse(&text, Path::new(&spec_file)).unwrap();
             // The key hashes the files a spec names (start weights, class list, ...); a
-            // run whose files are not here (a data set not prepared) cannot be checked.
-            let named = [
-                spec.dataset.class_list.as_ref(),
-                spec.model.init_from.as_ref(),
-                spec.prune.as_ref().and_then(|p| p.from.as_ref()),
-                spec.prune.as_ref().and_then(|p| p.widths_from.as_ref()),
+            // run whose files are not here (a data set not prepared, VGG-16 weights that
+            // are not committed) cannot be checked. A model folder counts only with the
+            // file the key hashes in it.
+            let prune = spec.prune.as_ref();
+            let hashed = [
+                spec.dataset.class_list.as_ref().map(|f| resolve_root(f)),
+                spec.model.init_from.as_ref().map(|f| {
+                    let p = resolve_root(f);
+                    if p.is_dir() {
+                        p.join("model.safetensors")
+                    } else {
+                        p
+                    }
+                }),
+                prune
+                    .and_then(|p| p.from.as_ref())
+                    .map(|f| resolve_root(f).join("model.safetensors")),
+                prune
+                    .and_then(|p| p.widths_from.as_ref())
+                    .map(|f| model_json_path(&resolve_root(f))),
             ];
-            if named.iter().flatten().any(|f| !resolve_root(f).exists()) {
+            if hashed.iter().flatten().any(|f| !f.exists()) {
                 continue;
             }
             let now = run_key(&spec, seed);
