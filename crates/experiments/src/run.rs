@@ -78,8 +78,59 @@ fn init_weights_path(from: &Path) -> PathBuf {
     }
 }
 
+/// The files a run key hashes besides the spec itself, each resolved to the path read.
+/// A run computes from these, so a changed file gives a new run.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct HashedInputs {
+    /// `prune.from`'s `model.safetensors`: the weights pruning starts from.
+    pub start_weights: Option<PathBuf>,
+    /// `prune.widths_from`'s `model.json`: the widths a baseline copies.
+    pub target_widths: Option<PathBuf>,
+    /// `dataset.class_list`: the ImageNet class list (it fixes the labels).
+    pub class_list: Option<PathBuf>,
+    /// `model.init_from`'s safetensors file.
+    pub init_weights: Option<PathBuf>,
+}
+
+impl HashedInputs {
+    /// Every named file, in a fixed order.
+    pub fn paths(&self) -> impl Iterator<Item = &Path> {
+        [
+            &self.start_weights,
+            &self.target_widths,
+            &self.class_list,
+            &self.init_weights,
+        ]
+        .into_iter()
+        .flatten()
+        .map(PathBuf::as_path)
+    }
+}
+
+/// The files `spec`'s run key hashes (see [`run_key`]).
+pub fn hashed_inputs(spec: &Spec) -> HashedInputs {
+    let prune = spec.prune.as_ref();
+    HashedInputs {
+        start_weights: prune
+            .and_then(|p| p.from.as_ref())
+            .map(|f| crate::data::resolve_root(f).join("model.safetensors")),
+        target_widths: prune
+            .and_then(|p| p.widths_from.as_ref())
+            .map(|f| crate::inspect::model_json_path(&crate::data::resolve_root(f))),
+        class_list: spec
+            .dataset
+            .class_list
+            .as_ref()
+            .map(|f| crate::data::resolve_root(f)),
+        init_weights: spec.model.init_from.as_ref().map(|f| init_weights_path(f)),
+    }
+}
+
 /// Hash of a run's identity: 12 hex digits of SHA-256 over its canonical JSON.
 pub fn run_key(spec: &Spec, seed: u64) -> String {
+    let inputs = hashed_inputs(spec);
+    // Unreadable start weights or widths leave their field out; an unreadable class
+    // list or init file hashes as "". Both as first recorded: published keys stay valid.
     let id = RunIdentity {
         model: &spec.model,
         dataset_name: spec.dataset.name,
@@ -89,30 +140,16 @@ pub fn run_key(spec: &Spec, seed: u64) -> String {
         train: &spec.train,
         seed,
         prune: spec.prune.as_ref(),
-        start_weights: spec
-            .prune
-            .as_ref()
-            .and_then(|p| p.from.as_ref())
-            .and_then(|f| file_digest(&crate::data::resolve_root(f).join("model.safetensors"))),
-        target_widths: spec
-            .prune
-            .as_ref()
-            .and_then(|p| p.widths_from.as_ref())
-            .and_then(|f| {
-                file_digest(&crate::inspect::model_json_path(
-                    &crate::data::resolve_root(f),
-                ))
-            }),
-        class_list: spec
-            .dataset
+        start_weights: inputs.start_weights.as_deref().and_then(file_digest),
+        target_widths: inputs.target_widths.as_deref().and_then(file_digest),
+        class_list: inputs
             .class_list
-            .as_ref()
-            .map(|f| file_digest(&crate::data::resolve_root(f)).unwrap_or_default()),
-        init_weights: spec
-            .model
-            .init_from
-            .as_ref()
-            .map(|f| file_digest(&init_weights_path(f)).unwrap_or_default()),
+            .as_deref()
+            .map(|f| file_digest(f).unwrap_or_default()),
+        init_weights: inputs
+            .init_weights
+            .as_deref()
+            .map(|f| file_digest(f).unwrap_or_default()),
     };
     let json = serde_json::to_vec(&id).expect("spec serializes");
     let digest = Sha256::digest(&json);

@@ -5,9 +5,7 @@
 //! named files are missing here (e.g. a data set's class list) are skipped.
 use std::path::Path;
 
-use experiments::data::resolve_root;
-use experiments::inspect::model_json_path;
-use experiments::run::run_key;
+use experiments::run::{hashed_inputs, run_key};
 use experiments::spec::Spec;
 
 mod common;
@@ -39,27 +37,8 @@ fn published_runs_keep_their_run_keys() {
             let spec = Spec::parse(&text, Path::new(&spec_file)).unwrap();
             // The key hashes the files a spec names (start weights, class list, ...); a
             // run whose files are not here (a data set not prepared, VGG-16 weights that
-            // are not committed) cannot be checked. A model folder counts only with the
-            // file the key hashes in it.
-            let prune = spec.prune.as_ref();
-            let hashed = [
-                spec.dataset.class_list.as_ref().map(|f| resolve_root(f)),
-                spec.model.init_from.as_ref().map(|f| {
-                    let p = resolve_root(f);
-                    if p.is_dir() {
-                        p.join("model.safetensors")
-                    } else {
-                        p
-                    }
-                }),
-                prune
-                    .and_then(|p| p.from.as_ref())
-                    .map(|f| resolve_root(f).join("model.safetensors")),
-                prune
-                    .and_then(|p| p.widths_from.as_ref())
-                    .map(|f| model_json_path(&resolve_root(f))),
-            ];
-            if hashed.iter().flatten().any(|f| !f.exists()) {
+            // are not committed) cannot be checked.
+            if hashed_inputs(&spec).paths().any(|f| !f.exists()) {
                 continue;
             }
             let now = run_key(&spec, seed);
@@ -78,4 +57,36 @@ fn published_runs_keep_their_run_keys() {
         "run keys changed:\n{}",
         changed.join("\n")
     );
+}
+
+/// The key follows the content of the files `hashed_inputs` names: new start weights
+/// (a retrained model) give a new run directory, the same bytes the same one.
+#[test]
+fn run_key_follows_the_start_weights() {
+    let dir = std::env::temp_dir().join(format!("run_keys_{}", std::process::id()));
+    let from = dir.join("pretrained");
+    std::fs::create_dir_all(&from).unwrap();
+    let weights = from.join("model.safetensors");
+    let text =
+        std::fs::read_to_string(repo().join("experiments/resnet20_cifar10_l1_norm_cpu.yaml"))
+            .unwrap()
+            .replace(
+                "from: results/resnet20_cifar10/pretrained",
+                &format!("from: {}", from.display()),
+            );
+    let spec = Spec::parse(&text, Path::new("test.yaml")).unwrap();
+    let named: Vec<_> = hashed_inputs(&spec)
+        .paths()
+        .map(Path::to_path_buf)
+        .collect();
+    assert!(named.contains(&weights), "{named:?}");
+
+    std::fs::write(&weights, b"first weights").unwrap();
+    let first = run_key(&spec, 0);
+    assert_eq!(first, run_key(&spec, 0));
+    std::fs::write(&weights, b"other weights").unwrap();
+    let other = run_key(&spec, 0);
+    assert_ne!(first, other);
+    assert_ne!(other, run_key(&spec, 1), "the seed is part of the key");
+    std::fs::remove_dir_all(&dir).unwrap();
 }
