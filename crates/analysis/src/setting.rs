@@ -74,7 +74,7 @@ pub const SETTINGS: &[Setting] = &[
         metric: Metric::Top1,
         base: None,
         expected: &[
-            run("unpruned", "pretrained", "vgg_cifar10_cpu"),
+            run("unpruned", "pretrained", "vgg_cifar10"),
             run("c2s2", "c2s2", "vgg_cifar10_c2s2_cpu"),
             run("l1_norm", "l1_norm", "vgg_cifar10_l1_pruned_a_cpu"),
             run("slimming", "slimming", "vgg_cifar10_slimming_cpu"),
