@@ -1,5 +1,7 @@
 //! Finding the published run records of a setting: `results/<setting>/<entry>/` holds
-//! one run (`summary.json` + `metrics.csv`) or several seeds (`seed*/summary.json`).
+//! one run (`summary.json` + `metrics.csv`) at its root, further seeds of the same spec
+//! in `seed*/` subfolders (`seed*/summary.json`), or both: the root run stays where other
+//! specs name its files (e.g. `widths_from: results/resnet20_cifar10/c2s2/model.json`).
 use std::path::{Path, PathBuf};
 
 use crate::error::{AnalysisError, Result};
@@ -74,6 +76,54 @@ fn is_usual_folder(method: &str, folder: &str) -> bool {
     folder == method || (method == "unpruned" && folder == "pretrained")
 }
 
+/// The seeds of one entry: the run at the entry's root, if any, and those in its
+/// `seed*/` subfolders, sorted by seed. Seeds must be distinct runs of one spec.
+fn read_entry_runs(dir: &Path) -> Result<Vec<SeedRun>> {
+    let mut runs = Vec::new();
+    if dir.join("summary.json").exists() {
+        runs.push(read_seed(dir)?);
+    }
+    for sub in read_dir_sorted(dir)? {
+        let is_seed_dir = sub
+            .file_name()
+            .is_some_and(|n| n.to_string_lossy().starts_with("seed"));
+        if is_seed_dir && sub.join("summary.json").exists() {
+            runs.push(read_seed(&sub)?);
+        }
+    }
+    runs.sort_by_key(|r| r.summary.seed);
+    let Some(first) = runs.first() else {
+        return Ok(runs);
+    };
+    let (spec, method) = (&first.summary.spec_name, &first.summary.method);
+    for (prev, run) in runs.iter().zip(runs.iter().skip(1)) {
+        let s = &run.summary;
+        let clash = if s.seed == prev.summary.seed {
+            Some(format!(
+                "seed {} is also recorded in {}",
+                s.seed,
+                prev.dir.display()
+            ))
+        } else if &s.spec_name != spec || &s.method != method {
+            Some(format!(
+                "spec `{}` / method `{}` differs from `{spec}` / `{method}` of the other seeds in {}",
+                s.spec_name,
+                s.method,
+                dir.display()
+            ))
+        } else {
+            None
+        };
+        if let Some(message) = clash {
+            return Err(AnalysisError::Schema {
+                path: run.dir.join("summary.json"),
+                message,
+            });
+        }
+    }
+    Ok(runs)
+}
+
 /// Reads every entry of `results/<setting>/` (sorted by folder name). A folder without
 /// any `summary.json` is skipped (plots and tables live beside the entries); a record
 /// that does not load is an error naming its file.
@@ -87,31 +137,11 @@ pub fn collect_entries(setting_dir: &Path) -> Result<Vec<Entry>> {
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
-        let mut runs = Vec::new();
-        if dir.join("summary.json").exists() {
-            runs.push(read_seed(&dir)?);
-        } else {
-            for sub in read_dir_sorted(&dir)? {
-                if sub.join("summary.json").exists() {
-                    runs.push(read_seed(&sub)?);
-                }
-            }
-        }
+        let runs = read_entry_runs(&dir)?;
         if runs.is_empty() {
             continue;
         }
-        runs.sort_by_key(|r| r.summary.seed);
         let method = runs[0].summary.method.clone();
-        if let Some(other) = runs.iter().find(|r| r.summary.method != method) {
-            return Err(AnalysisError::Schema {
-                path: other.dir.join("summary.json"),
-                message: format!(
-                    "method `{}` differs from `{method}` of the other seeds in {}",
-                    other.summary.method,
-                    dir.display()
-                ),
-            });
-        }
         let label = if is_usual_folder(&method, &name) {
             method_label(&method)
         } else {

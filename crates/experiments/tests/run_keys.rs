@@ -1,5 +1,6 @@
-//! Run keys are stable: every published run (results/<setting>/<entry>/ with its
-//! spec.resolved.yaml and summary.json) still hashes to the key it was recorded under.
+//! Run keys are stable: every published run (results/<setting>/<entry>/ and its `seed*/`
+//! folders, with spec.resolved.yaml and summary.json) still hashes to the key it was
+//! recorded under.
 //! A new spec option must keep its default out of the key (`skip_serializing_if`), or
 //! rerunning an old spec would silently start over in a new run directory. Runs whose
 //! named files are missing here (e.g. a data set's class list) are skipped.
@@ -21,31 +22,42 @@ fn published_runs_keep_their_run_keys() {
             continue;
         };
         for entry in entries {
-            let dir = entry.unwrap().path();
-            let (spec_file, summary_file) =
-                (dir.join("spec.resolved.yaml"), dir.join("summary.json"));
-            if !(spec_file.is_file() && summary_file.is_file()) {
-                continue;
+            let entry = entry.unwrap().path();
+            // The entry's root run and the further seeds in its `seed*/` folders.
+            let mut dirs = vec![entry.clone()];
+            if let Ok(subs) = std::fs::read_dir(&entry) {
+                dirs.extend(
+                    subs.map(|s| s.unwrap().path())
+                        .filter(|s| s.file_name().unwrap().to_string_lossy().starts_with("seed")),
+                );
             }
-            let summary: serde_json::Value =
-                serde_json::from_slice(&std::fs::read(&summary_file).unwrap()).unwrap();
-            let (Some(key), Some(seed)) = (summary["run_key"].as_str(), summary["seed"].as_u64())
-            else {
-                continue;
-            };
-            let text = std::fs::read_to_string(&spec_file).unwrap();
-            let spec = Spec::parse(&text, Path::new(&spec_file)).unwrap();
-            // The key hashes the files a spec names (start weights, class list, ...); a
-            // run whose files are not here (a data set not prepared, VGG-16 weights that
-            // are not committed) cannot be checked.
-            if hashed_inputs(&spec).paths().any(|f| !f.exists()) {
-                continue;
+            for dir in dirs {
+                let (spec_file, summary_file) =
+                    (dir.join("spec.resolved.yaml"), dir.join("summary.json"));
+                if !(spec_file.is_file() && summary_file.is_file()) {
+                    continue;
+                }
+                let summary: serde_json::Value =
+                    serde_json::from_slice(&std::fs::read(&summary_file).unwrap()).unwrap();
+                let (Some(key), Some(seed)) =
+                    (summary["run_key"].as_str(), summary["seed"].as_u64())
+                else {
+                    continue;
+                };
+                let text = std::fs::read_to_string(&spec_file).unwrap();
+                let spec = Spec::parse(&text, Path::new(&spec_file)).unwrap();
+                // The key hashes the files a spec names (start weights, class list, ...); a
+                // run whose files are not here (a data set not prepared, VGG-16 weights that
+                // are not committed) cannot be checked.
+                if hashed_inputs(&spec).paths().any(|f| !f.exists()) {
+                    continue;
+                }
+                let now = run_key(&spec, seed);
+                if now != key {
+                    changed.push(format!("{}: recorded {key}, now {now}", dir.display()));
+                }
+                checked.push(dir);
             }
-            let now = run_key(&spec, seed);
-            if now != key {
-                changed.push(format!("{}: recorded {key}, now {now}", dir.display()));
-            }
-            checked.push(dir);
         }
     }
     assert!(
