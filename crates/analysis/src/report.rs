@@ -293,14 +293,18 @@ pub fn report_setting(paths: &ReportPaths, s: &Setting) -> Result<SettingReport>
     // have theirs in the base setting).
     for e in entries.iter().filter(|e| e.dir.starts_with(&out)) {
         for r in &e.runs {
-            let suffix = if e.runs.len() > 1 {
-                format!("{}_seed{}", e.name, r.summary.seed)
+            let (suffix, label) = if e.runs.len() > 1 {
+                let seed = r.summary.seed;
+                (
+                    format!("{}_seed{seed}", e.name),
+                    format!("{} seed {seed}", e.label),
+                )
             } else {
-                e.name.clone()
+                (e.name.clone(), e.label.clone())
             };
             if let Some(p) = &r.summary.pruning {
                 let fig = ChannelsPerLayer {
-                    title: format!("{}: {} channels per layer", s.title, e.label),
+                    title: format!("{}: {label} channels per layer", s.title),
                     layers: p
                         .layers
                         .iter()
@@ -317,7 +321,7 @@ pub fn report_setting(paths: &ReportPaths, s: &Setting) -> Result<SettingReport>
                     "training"
                 };
                 let fig = TrainingCurves {
-                    title: format!("{}: {} {what} curves", s.title, e.label),
+                    title: format!("{}: {label} {what} curves", s.title),
                     epochs: r.metrics.clone(),
                 };
                 rep.files

@@ -196,6 +196,9 @@ fn reports_are_byte_identical_and_render_every_plot_kind() {
         let svg = std::fs::read_to_string(plots.join(format!("{stem}.svg"))).unwrap();
         assert!(svg.contains("<svg") && svg.contains("<text"), "{stem}.svg");
     }
+    // Each seed's plots say which seed they show.
+    let svg = std::fs::read_to_string(plots.join("curves_c2s2_seed1.svg")).unwrap();
+    assert!(svg.contains("C2S2 seed 1 fine-tuning curves"), "seed missing from the title");
     let layers =
         std::fs::read_to_string(paths.results.join("resnet20_cifar10/layers.csv")).unwrap();
     assert!(layers.starts_with("method,layer,channels,kept,kept_pct\n"));
