@@ -55,6 +55,20 @@ fn minutes(seconds: f64) -> String {
     format!("{:.0} min", seconds / 60.0)
 }
 
+/// Wall time over an entry's seeds: `31 min` for one seed or equal times, `31-48 min`
+/// for the range of several.
+fn minutes_over(seconds: impl Iterator<Item = f64>) -> String {
+    let (lo, hi) = seconds.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), s| {
+        (lo.min(s), hi.max(s))
+    });
+    let (lo_min, hi_min) = ((lo / 60.0).round(), (hi / 60.0).round());
+    if lo_min == hi_min {
+        minutes(lo)
+    } else {
+        format!("{lo_min:.0}-{hi_min:.0} min")
+    }
+}
+
 fn notes_for(
     s: &Setting,
     entries: &[Entry],
@@ -72,13 +86,18 @@ fn notes_for(
     for e in ordered {
         let r = &e.runs[0].summary;
         let seeds: Vec<String> = e.runs.iter().map(|r| r.summary.seed.to_string()).collect();
+        let prunings = || e.runs.iter().filter_map(|r| r.summary.pruning.as_ref());
         let time = match &r.pruning {
             Some(p) if p.method != "scratch" => format!(
                 "selection {} + fine-tune {}",
-                minutes(p.selection_seconds),
-                minutes(p.finetune_seconds)
+                minutes_over(prunings().map(|p| p.selection_seconds)),
+                minutes_over(prunings().map(|p| p.finetune_seconds))
             ),
-            _ => format!("{} epochs in {}", r.epochs, minutes(r.total_train_seconds)),
+            _ => format!(
+                "{} epochs in {}",
+                r.epochs,
+                minutes_over(e.runs.iter().map(|r| r.summary.total_train_seconds))
+            ),
         };
         let mut line = format!(
             "{}: spec `{}`, seed(s) {}, {time} per seed on {} with {} threads ({}).",
