@@ -19,6 +19,19 @@ if ! have_torch; then
   "$VENV/bin/pip" install --quiet --disable-pip-version-check "torch==$TORCH_VERSION"
 fi
 
+# The JPEG decoder (turbojpeg-sys) builds its bundled libjpeg-turbo with cmake and nasm.
+if ! command -v cmake >/dev/null || ! command -v nasm >/dev/null; then
+  echo "bootstrap: installing cmake and nasm (Debian packages) for libjpeg-turbo" >&2
+  SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq && $SUDO apt-get install -y -qq cmake nasm >/dev/null
+fi
+
+# Pillow: the reference decoder the pixel tests compare with (libjpeg-turbo inside).
+PILLOW_VERSION="13.0.0"
+if ! "$VENV/bin/python" -c "import PIL,sys; sys.exit(0 if PIL.__version__=='$PILLOW_VERSION' else 1)" 2>/dev/null; then
+  "$VENV/bin/pip" install --quiet --disable-pip-version-check "pillow==$PILLOW_VERSION"
+fi
+
 TORCH_DIR="$("$VENV/bin/python" -c "import torch,os; print(os.path.dirname(torch.__file__))" 2>/dev/null)"
 ln -sfn "$TORCH_DIR" "$ROOT/.libtorch"
 echo "bootstrap-libtorch: libtorch at $ROOT/.libtorch -> $TORCH_DIR" >&2

@@ -3,7 +3,7 @@ use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 
-use crate::cache::{self, SourceFingerprint};
+use crate::cache::{self, Miss, SourceKey};
 use crate::error::CIFAR10_HINT;
 use crate::{DatasetError, ImageSet};
 
@@ -152,26 +152,26 @@ fn list_folder(dir: &Path) -> Result<Vec<(PathBuf, u8)>, DatasetError> {
     Ok(out)
 }
 
-fn fingerprint(files: &[(PathBuf, u8)]) -> Result<SourceFingerprint, DatasetError> {
-    let mut bytes = 0;
-    for (p, _) in files {
-        bytes += fs::metadata(p).map_err(DatasetError::io(p))?.len();
-    }
-    Ok(SourceFingerprint {
-        files: files.len() as u64,
-        bytes,
-    })
-}
-
 fn load_folder_cached(dir: &Path, cache_file: &Path) -> Result<ImageSet, DatasetError> {
     let files = list_folder(dir)?;
-    let fp = fingerprint(&files)?;
-    if let Some(set) = cache::read(cache_file, fp)? {
-        return Ok(set);
-    }
+    let key = SourceKey::of(dir, &files)?;
+    let miss = match cache::read(cache_file, key)? {
+        Ok(set) => return Ok(set),
+        Err(m) => m,
+    };
+    tracing::info!(
+        "decoding {} images of {} into {} ({})",
+        files.len(),
+        dir.display(),
+        cache_file.display(),
+        match miss {
+            Miss::Absent => "no cache yet",
+            Miss::Stale => "the cache was built from other files, labels or by another decoder",
+        }
+    );
     let set = decode_folder(&files)?;
     // A read-only data folder only costs the cache, not the run.
-    if let Err(e) = cache::write(cache_file, &set, fp) {
+    if let Err(e) = cache::write(cache_file, &set, key) {
         let cause = std::error::Error::source(&e).map_or(String::new(), |s| format!(": {s}"));
         tracing::warn!("could not write image cache: {e}{cause}");
     }
@@ -183,11 +183,7 @@ fn decode_folder(files: &[(PathBuf, u8)]) -> Result<ImageSet, DatasetError> {
     let decoded: Result<Vec<Vec<u8>>, DatasetError> = files
         .par_iter()
         .map(|(p, _)| {
-            let img = image::open(p).map_err(|e| DatasetError::Decode {
-                path: p.clone(),
-                reason: e.to_string(),
-            })?;
-            let rgb = img.to_rgb8();
+            let rgb = crate::decode::decode_rgb(p)?;
             if rgb.width() as usize != SIDE || rgb.height() as usize != SIDE {
                 return Err(DatasetError::Decode {
                     path: p.clone(),

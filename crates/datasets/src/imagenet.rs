@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use tch::Tensor;
 
 use crate::batches::seeded_rng;
+use crate::decode::decode_rgb;
 use crate::image_folder::{class_folders, read_class_list};
 use crate::source::{epoch_order, item_stream, lazy_batches, BatchSource, Batches};
 use crate::{Batch, DatasetError, ImageFolder, Normalization};
@@ -104,20 +105,6 @@ pub struct FolderSource {
     pub norm: Normalization,
 }
 
-/// Reads an image file as 8-bit RGB (grayscale and CMYK JPEGs are converted; the
-/// format is taken from the content, as ImageNet holds a PNG named .JPEG).
-pub fn decode_rgb(path: &Path) -> Result<RgbImage, DatasetError> {
-    let err = |reason: String| DatasetError::Decode {
-        path: path.to_path_buf(),
-        reason,
-    };
-    let reader = image::ImageReader::open(path)
-        .map_err(DatasetError::io(path))?
-        .with_guessed_format()
-        .map_err(DatasetError::io(path))?;
-    Ok(reader.decode().map_err(|e| err(e.to_string()))?.to_rgb8())
-}
-
 /// torchvision's `RandomResizedCrop` region `(x, y, w, h)` of a `width x height` image.
 fn random_resized_region(
     width: u32,
@@ -131,8 +118,9 @@ fn random_resized_region(
     for _ in 0..10 {
         let target = area * rng.gen_range(t.scale.0..=t.scale.1);
         let aspect = rng.gen_range(lr0..=lr1).exp();
-        let cw = (target * aspect).sqrt().round();
-        let ch = (target / aspect).sqrt().round();
+        // Python's round(), as torchvision: halves to even.
+        let cw = (target * aspect).sqrt().round_ties_even();
+        let ch = (target / aspect).sqrt().round_ties_even();
         if cw > 0.0 && ch > 0.0 && cw <= w && ch <= h {
             let (cw, ch) = (cw as u32, ch as u32);
             let x = rng.gen_range(0..=width - cw);
@@ -143,9 +131,15 @@ fn random_resized_region(
     // Fallback: the largest centred crop whose aspect ratio lies in the range.
     let in_ratio = w / h;
     let (cw, ch) = if in_ratio < t.ratio.0 {
-        (width, ((w / t.ratio.0).round() as u32).clamp(1, height))
+        (
+            width,
+            ((w / t.ratio.0).round_ties_even() as u32).clamp(1, height),
+        )
     } else if in_ratio > t.ratio.1 {
-        (((h * t.ratio.1).round() as u32).clamp(1, width), height)
+        (
+            ((h * t.ratio.1).round_ties_even() as u32).clamp(1, width),
+            height,
+        )
     } else {
         (width, height)
     };
@@ -169,9 +163,15 @@ fn eval_transform(img: &RgbImage, t: &ImageNetTransform) -> RgbImage {
     };
     let resized = imageops::resize(img, ow.max(t.crop), oh.max(t.crop), FilterType::Triangle);
     let (rw, rh) = resized.dimensions();
-    let x = ((rw - t.crop) as f64 / 2.0).round() as u32;
-    let y = ((rh - t.crop) as f64 / 2.0).round() as u32;
+    let x = centre_offset(rw, t.crop);
+    let y = centre_offset(rh, t.crop);
     imageops::crop_imm(&resized, x, y, t.crop, t.crop).to_image()
+}
+
+/// torchvision's `CenterCrop` offset, `int(round((size - crop) / 2.0))`: Python rounds
+/// halves to even, so a 341-pixel side cropped to 224 starts at 58, not 59.
+fn centre_offset(size: u32, crop: u32) -> u32 {
+    (size.saturating_sub(crop) as f64 / 2.0).round_ties_even() as u32
 }
 
 /// Writes `img` (`s x s` RGB) normalized into `out` as CHW floats, mirrored if `flip`.
@@ -258,5 +258,20 @@ impl BatchSource for FolderSource {
 
     fn eval_batches(&self, batch_size: usize) -> Batches<'_> {
         self.batches((0..self.folder.len()).collect(), batch_size, None)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::centre_offset;
+
+    #[test]
+    fn centre_crop_offsets_round_halves_to_even_as_torchvision() {
+        // 500x375 and 375x500 images resized to a 256 short side have a 341 long side.
+        assert_eq!(centre_offset(341, 224), 58);
+        assert_eq!(centre_offset(343, 224), 60);
+        assert_eq!(centre_offset(256, 224), 16);
+        assert_eq!(centre_offset(225, 224), 0);
+        assert_eq!(centre_offset(224, 224), 0);
     }
 }

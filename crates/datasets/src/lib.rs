@@ -9,6 +9,7 @@ mod augment;
 mod batches;
 mod cache;
 mod cifar10;
+mod decode;
 mod error;
 mod image_folder;
 mod image_set;
@@ -20,11 +21,12 @@ mod voc;
 pub use augment::{Augment, Normalization, CIFAR10_NORMALIZATION};
 pub use batches::{Batch, BatchIter};
 pub use cifar10::{Cifar10, Cifar10Source, CIFAR10_CLASSES};
+pub use decode::{decode_rgb, decode_rgb_bytes, DECODER_ID};
 pub use error::DatasetError;
 pub use image_folder::{class_folders, read_class_list, ImageFolder};
 pub use image_set::ImageSet;
 pub use imagenet::{
-    decode_rgb, FolderSource, ImageNet, ImageNetTransform, IMAGENET_HINT, IMAGENET_NORMALIZATION,
+    FolderSource, ImageNet, ImageNetTransform, IMAGENET_HINT, IMAGENET_NORMALIZATION,
 };
 pub use source::{AugmentedSet, BatchResult, BatchSource, BatchStream, Batches};
 pub use voc::{

@@ -10,7 +10,7 @@ use rayon::prelude::*;
 use tch::Tensor;
 
 use crate::batches::seeded_rng;
-use crate::imagenet::decode_rgb;
+use crate::decode::decode_rgb;
 use crate::source::{epoch_order, item_stream, lazy_batches, BatchSource, Batches};
 use crate::{Batch, DatasetError, Normalization};
 

@@ -123,6 +123,34 @@ fn image_folder_is_decoded_exactly_and_cached() {
 }
 
 #[test]
+fn a_cache_built_before_two_classes_were_swapped_is_not_reused() {
+    let tmp = tempfile::tempdir().unwrap();
+    write_folder(tmp.path(), 3);
+    let before = Cifar10::load(tmp.path(), None).unwrap();
+    // Swapping two class folders keeps the file count and every size: only the labels
+    // of the files change.
+    let test = tmp.path().join("test");
+    fs::rename(test.join("cat"), test.join("swap")).unwrap();
+    fs::rename(test.join("dog"), test.join("cat")).unwrap();
+    fs::rename(test.join("swap"), test.join("dog")).unwrap();
+    let after = Cifar10::load(tmp.path(), None).unwrap();
+    assert_ne!(after.test, before.test);
+    // The first cat image (index 3 * 3) now holds what was the first dog image.
+    assert_eq!(after.test.labels[9], 3);
+    assert_eq!(after.test.image(9), before.test.image(15));
+    // And it equals a decode without any cache.
+    fs::remove_dir_all(tmp.path().join(".cache")).unwrap();
+    let fresh = Cifar10::load(tmp.path(), None).unwrap();
+    assert_eq!(after.test, fresh.test);
+    // An edited file of the same size is noticed too.
+    let f = tmp.path().join("train/bird/0001.png");
+    let other = fs::read(tmp.path().join("train/bird/0002.png")).unwrap();
+    fs::write(&f, &other).unwrap();
+    let edited = Cifar10::load(tmp.path(), None).unwrap();
+    assert_eq!(edited.train.image(7), edited.train.image(8));
+}
+
+#[test]
 fn undecodable_image_is_named() {
     let tmp = tempfile::tempdir().unwrap();
     write_folder(tmp.path(), 1);

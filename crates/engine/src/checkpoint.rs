@@ -1,7 +1,6 @@
-//! Checkpoints: model variables (parameters and BN buffers) and optimizer momentum as one
-//! safetensors file, plus a small JSON state; both written atomically (temporary file,
-//! then rename), the JSON last, so a run killed at any moment finds either the previous
-//! complete checkpoint or the new one.
+//! Weights files (safetensors, written atomically) and training checkpoints: model
+//! variables (parameters and BN buffers) and optimizer momentum plus the loop's state,
+//! committed as one snapshot (see [`crate::snapshot`]).
 use std::collections::HashSet;
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -10,6 +9,7 @@ use serde::{de::DeserializeOwned, Serialize};
 use tch::nn::VarStore;
 use tch::{Kind, Tensor};
 
+use crate::snapshot::SnapshotDir;
 use crate::{EngineError, Sgd};
 
 const MODEL_PREFIX: &str = "model.";
@@ -185,32 +185,29 @@ pub fn load_matching(vs: &VarStore, path: &Path) -> Result<PartialLoad, EngineEr
     Ok(out)
 }
 
-/// The checkpoint of a training run in `dir`: `checkpoint.safetensors` + `state.json`.
+/// The checkpoint of a training run in `dir`: model variables and momentum as one
+/// safetensors file and the loop's state, committed together as one snapshot
+/// ([`SnapshotDir`]), so a kill at any moment leaves the previous epoch's checkpoint or
+/// the new one.
 pub struct Checkpoint {
     pub dir: PathBuf,
 }
+
+/// Logical name of the tensors file in the snapshot.
+const WEIGHTS: &str = "checkpoint";
 
 impl Checkpoint {
     pub fn new(dir: impl Into<PathBuf>) -> Self {
         Self { dir: dir.into() }
     }
 
-    fn weights_path(&self) -> PathBuf {
-        self.dir.join("checkpoint.safetensors")
-    }
-
-    fn state_path(&self) -> PathBuf {
-        self.dir.join("state.json")
-    }
-
-    /// Writes weights, momentum and `state`; the state file is the commit point.
+    /// Writes weights, momentum and `state` as one snapshot.
     pub fn save<S: Serialize>(
         &self,
         vs: &VarStore,
         sgd: &Sgd,
         state: &S,
     ) -> Result<(), EngineError> {
-        fs::create_dir_all(&self.dir).map_err(|e| write_err(&self.dir, e))?;
         let mut named: Vec<(String, Tensor)> = vs
             .variables()
             .into_iter()
@@ -228,10 +225,8 @@ impl Checkpoint {
             ));
         }
         named.sort_by(|a, b| a.0.cmp(&b.0));
-        write_tensors_atomic(&self.weights_path(), &named)?;
-        let json =
-            serde_json::to_vec_pretty(state).map_err(|e| write_err(&self.state_path(), e))?;
-        write_atomic(&self.state_path(), &json)
+        let write = |p: &Path| Tensor::write_safetensors(&named, p).map_err(|e| write_err(p, e));
+        SnapshotDir::new(&self.dir).save(state, &[(WEIGHTS, "safetensors", &write)])
     }
 
     /// Restores weights and momentum and returns the saved state, or `None` when the run
@@ -241,15 +236,17 @@ impl Checkpoint {
         vs: &VarStore,
         sgd: &mut Sgd,
     ) -> Result<Option<S>, EngineError> {
-        let state_path = self.state_path();
-        let Ok(bytes) = fs::read(&state_path) else {
+        let snap = SnapshotDir::new(&self.dir);
+        let Some(loaded) = snap.load::<S>()? else {
             return Ok(None);
         };
-        let state: S = serde_json::from_slice(&bytes).map_err(|e| EngineError::Read {
-            path: state_path.clone(),
-            reason: e.to_string(),
-        })?;
-        let path = self.weights_path();
+        let Some(path) = loaded.files.get(WEIGHTS).cloned() else {
+            return Err(EngineError::DamagedSnapshot {
+                path: self.dir.join("state.json"),
+                reason: format!("names no `{WEIGHTS}` file"),
+                dir: self.dir.clone(),
+            });
+        };
         let mut model = Vec::new();
         for (name, t) in read_tensors(&path)? {
             if let Some(n) = name.strip_prefix(MODEL_PREFIX) {
@@ -264,6 +261,6 @@ impl Checkpoint {
             }
         }
         copy_into(vs, model, &path)?;
-        Ok(Some(state))
+        Ok(Some(loaded.state))
     }
 }

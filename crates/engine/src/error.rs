@@ -14,6 +14,19 @@ pub enum EngineError {
     Torch(#[from] tch::TchError),
     #[error(transparent)]
     Data(#[from] datasets::DatasetError),
+    /// A snapshot (checkpoint or C2S2 state) whose files do not match its manifest.
+    #[error(
+        "{path}: {reason}; the saved state in {dir} cannot be resumed, remove it to \
+         restart that part of the run (rm -r {dir})"
+    )]
+    DamagedSnapshot {
+        path: PathBuf,
+        reason: String,
+        dir: PathBuf,
+    },
+    /// A test hook interrupted a save (see `snapshot::inject_fault`).
+    #[error("save interrupted by an injected fault")]
+    InjectedFault,
     #[error("training diverged at epoch {epoch}: loss is {loss}")]
     Diverged { epoch: usize, loss: f64 },
 }

@@ -84,6 +84,17 @@ fn run(
     train: &ImageSet,
     val: &ImageSet,
 ) -> (VarStore, TrainOutcome) {
+    try_run(dir, epochs, stop, init_seed, train, val).unwrap()
+}
+
+fn try_run(
+    dir: &Path,
+    epochs: usize,
+    stop: Option<usize>,
+    init_seed: i64,
+    train: &ImageSet,
+    val: &ImageSet,
+) -> Result<(VarStore, TrainOutcome), EngineError> {
     let (vs, net) = build(init_seed);
     let train = AugmentedSet::new(
         train.clone(),
@@ -100,9 +111,8 @@ fn run(
             val: Some(&val),
         },
         dir,
-    )
-    .unwrap();
-    (vs, out)
+    )?;
+    Ok((vs, out))
 }
 
 #[test]
@@ -142,6 +152,85 @@ fn interrupted_and_resumed_run_ends_with_the_same_weights() {
     );
     let csv = std::fs::read_to_string(resumed.path().join("metrics.csv")).unwrap();
     assert_eq!(csv.lines().count(), 4, "header + 3 epochs:\n{csv}");
+}
+
+#[test]
+fn a_save_interrupted_before_its_commit_resumes_from_the_previous_checkpoint() {
+    let _rng = engine::seed_exclusive(0);
+    tch::set_num_threads(1);
+    let (train, val) = (synthetic(64, 1), synthetic(32, 2));
+    let straight = tempfile::tempdir().unwrap();
+    let (vs_a, _) = run(straight.path(), 3, None, 5, &train, &val);
+
+    let dir = tempfile::tempdir().unwrap();
+    run(dir.path(), 3, Some(1), 5, &train, &val);
+    // Epoch 2's weights reach the disk, its state never does: as a kill between the
+    // two would leave them.
+    engine::snapshot::inject_fault(Some((engine::snapshot::FaultPoint::BeforeCommit, 1)));
+    let e = try_run(dir.path(), 3, None, 7, &train, &val)
+        .map(|_| ())
+        .unwrap_err();
+    engine::snapshot::inject_fault(None);
+    assert!(matches!(e, EngineError::InjectedFault), "{e}");
+    let files: Vec<String> = std::fs::read_dir(dir.path().join("checkpoint"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(
+        files.iter().any(|f| f == "checkpoint.2.safetensors"),
+        "the uncommitted weights are on disk: {files:?}"
+    );
+
+    let (vs_b, out) = run(dir.path(), 3, None, 123, &train, &val);
+    assert_eq!(out.resumed_from, 1, "resumed from the committed epoch");
+    assert_eq!(out.history.len(), 3);
+    for (name, ta) in &vs_a.variables() {
+        assert!(ta.equal(&vs_b.variables()[name]), "{name} differs");
+    }
+    let mut left: Vec<String> = std::fs::read_dir(dir.path().join("checkpoint"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    left.sort();
+    assert_eq!(
+        left,
+        ["checkpoint.3.safetensors", "state.json"],
+        "superseded files removed"
+    );
+}
+
+#[test]
+fn a_damaged_checkpoint_names_its_file_and_the_remedy() {
+    let _rng = engine::seed_exclusive(0);
+    tch::set_num_threads(1);
+    let (train, val) = (synthetic(32, 1), synthetic(16, 2));
+    let dir = tempfile::tempdir().unwrap();
+    run(dir.path(), 3, Some(1), 5, &train, &val);
+    let ckpt = dir.path().join("checkpoint");
+    let weights = ckpt.join("checkpoint.1.safetensors");
+    let bytes = std::fs::read(&weights).unwrap();
+    std::fs::write(&weights, &bytes[..bytes.len() / 2]).unwrap();
+    let e = try_run(dir.path(), 3, None, 5, &train, &val)
+        .map(|_| ())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("checkpoint.1.safetensors") && e.contains("rm -r") && e.contains("bytes"),
+        "{e}"
+    );
+    // A checkpoint of the earlier layout (weights, then state.json without a manifest).
+    std::fs::remove_dir_all(&ckpt).unwrap();
+    std::fs::create_dir_all(&ckpt).unwrap();
+    std::fs::write(
+        ckpt.join("state.json"),
+        r#"{"version":1,"epochs_done":1,"history":[]}"#,
+    )
+    .unwrap();
+    let e = try_run(dir.path(), 3, None, 5, &train, &val)
+        .map(|_| ())
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("earlier version") && e.contains("rm -r"), "{e}");
 }
 
 #[test]

@@ -129,7 +129,7 @@ fn killed_run_resumes_to_the_same_weights_and_finished_runs_are_reused() {
     child.kill().unwrap();
     child.wait().unwrap();
     let done: serde_json::Value = serde_json::from_slice(&std::fs::read(&state).unwrap()).unwrap();
-    let epochs_done = done["epochs_done"].as_u64().unwrap();
+    let epochs_done = done["state"]["epochs_done"].as_u64().unwrap();
     let dir = run_dir(tmp.path(), "tiny");
     assert!(!dir.join("summary.json").exists() || epochs_done == 4);
 
@@ -160,7 +160,8 @@ fn killed_run_resumes_to_the_same_weights_and_finished_runs_are_reused() {
         "spec.resolved.yaml",
         "metrics.csv",
         "model.json",
-        "checkpoint/checkpoint.safetensors",
+        "checkpoint/state.json",
+        "checkpoint/checkpoint.4.safetensors",
     ] {
         assert!(dir.join(f).is_file(), "missing {f}");
     }

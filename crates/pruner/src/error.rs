@@ -19,6 +19,13 @@ pub enum PruneError {
     Model(#[from] models::ModelError),
     #[error("tensor `{tensor}`: {reason}")]
     Surgery { tensor: String, reason: String },
+    /// C2S2's saved per-group state does not fit the run that resumes it.
+    #[error("C2S2 state {path}: {reason}; remove {dir} to restart the selection (rm -r {dir})")]
+    State {
+        path: std::path::PathBuf,
+        reason: String,
+        dir: std::path::PathBuf,
+    },
     #[error(transparent)]
     Engine(#[from] engine::EngineError),
     #[error("torch error")]

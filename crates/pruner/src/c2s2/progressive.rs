@@ -110,41 +110,44 @@ fn groups(
     })
 }
 
+/// Logical name of the weights file in the state snapshot.
+const WEIGHTS: &str = "model";
+
+/// Commits the model pruned so far and the report as one snapshot in `dir`.
 fn save_state(dir: &Path, model: &PrunedModel, report: &C2s2Report) -> Result<(), PruneError> {
-    std::fs::create_dir_all(dir).map_err(|e| PruneError::Surgery {
-        tensor: dir.display().to_string(),
-        reason: e.to_string(),
-    })?;
-    engine::save_weights(&model.vs, &dir.join("model.safetensors"), Kind::Float)?;
     let state = State {
         version: 1,
         model: model.config.clone(),
         report: report.clone(),
     };
-    let json = serde_json::to_vec_pretty(&state).expect("state serializes");
-    let tmp = dir.join("state.json.tmp");
-    std::fs::write(&tmp, json)
-        .and_then(|_| std::fs::rename(&tmp, dir.join("state.json")))
-        .map_err(|e| PruneError::Surgery {
-            tensor: "state.json".into(),
-            reason: e.to_string(),
-        })
+    let write = |p: &Path| engine::save_weights(&model.vs, p, Kind::Float);
+    engine::SnapshotDir::new(dir).save(&state, &[(WEIGHTS, "safetensors", &write)])?;
+    Ok(())
 }
 
+/// The committed state in `dir`, or `None` when no group has been pruned yet.
 fn load_state(
     dir: &Path,
     device: tch::Device,
 ) -> Result<Option<(PrunedModel, C2s2Report)>, PruneError> {
-    let Ok(bytes) = std::fs::read(dir.join("state.json")) else {
+    let Some(loaded) = engine::SnapshotDir::new(dir).load::<State>()? else {
         return Ok(None);
     };
-    let state: State = serde_json::from_slice(&bytes).map_err(|e| PruneError::Surgery {
-        tensor: dir.join("state.json").display().to_string(),
-        reason: e.to_string(),
+    let state = loaded.state;
+    let damaged = |path: &Path, reason: String| PruneError::State {
+        path: path.to_path_buf(),
+        reason,
+        dir: dir.to_path_buf(),
+    };
+    let weights = loaded.files.get(WEIGHTS).ok_or_else(|| {
+        damaged(
+            &dir.join("state.json"),
+            format!("names no `{WEIGHTS}` file"),
+        )
     })?;
     let vs = tch::nn::VarStore::new(device);
     let net = state.model.build(&vs.root())?;
-    engine::load_weights(&vs, &dir.join("model.safetensors"))?;
+    engine::load_weights(&vs, weights).map_err(|e| damaged(weights, e.to_string()))?;
     Ok(Some((
         PrunedModel {
             config: state.model,
