@@ -27,8 +27,15 @@ pub struct Cli {
 
 #[derive(Subcommand)]
 pub enum Command {
-    /// Check a spec (syntax, fields, ranges) without running it.
-    Validate { spec: String },
+    /// Check a spec without running it: syntax, fields and ranges, then the files it
+    /// names (data set and its counts, model folders, output folder).
+    Validate {
+        spec: String,
+        /// Check the spec text only, not the files it names (e.g. before the data set
+        /// is on this machine).
+        #[arg(long)]
+        no_files: bool,
+    },
     /// Print parameters and MACs of every architecture at its usual input size.
     Models,
     /// Rebuild a saved model (`model.json` + `model.safetensors`) and evaluate it on a

@@ -35,7 +35,6 @@ impl DataSplits {
 /// A training split that validation images and `train_limit` can be cut from.
 trait TrainSplit: Sized {
     fn len(&self) -> usize;
-    fn subset(&self, indices: &[usize]) -> Self;
     fn split_validation(&self, n_val: usize, seed: u64) -> Result<(Self, Self), DatasetError>;
 }
 
@@ -45,9 +44,6 @@ macro_rules! train_split {
             fn len(&self) -> usize {
                 <$t>::len(self)
             }
-            fn subset(&self, indices: &[usize]) -> Self {
-                <$t>::subset(self, indices)
-            }
             fn split_validation(&self, n: usize, seed: u64) -> Result<(Self, Self), DatasetError> {
                 <$t>::split_validation(self, n, seed)
             }
@@ -56,8 +52,12 @@ macro_rules! train_split {
 }
 train_split!(ImageSet, ImageFolder, SegmentationSet);
 
+/// Seed of the `train_limit` subset: fixed, like the validation split's.
+pub const LIMIT_SEED: u64 = 0x0C25_2019;
+
 /// Carves the spec's validation split (class-balanced, fixed seed) off `train`, then
-/// keeps the first `train_limit` training items. Returns `(train, validation)`.
+/// keeps `train_limit` of the training items, class-balanced by a seeded draw (the first
+/// N in class order would hold one or two classes). Returns `(train, validation)`.
 fn carve<T: TrainSplit>(train: T, spec: &Spec) -> Result<(T, Option<T>)> {
     let d = &spec.dataset;
     let (mut train, val) = if d.validation_split > 0 {
@@ -70,8 +70,10 @@ fn carve<T: TrainSplit>(train: T, spec: &Spec) -> Result<(T, Option<T>)> {
     };
     if let Some(limit) = d.train_limit {
         if limit < train.len() {
-            let idx: Vec<usize> = (0..limit).collect();
-            train = train.subset(&idx);
+            let (_, kept) = train
+                .split_validation(limit, LIMIT_SEED)
+                .context("dataset.train_limit")?;
+            train = kept;
         }
     }
     Ok((train, val))

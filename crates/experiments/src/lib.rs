@@ -5,6 +5,7 @@ pub mod bench;
 pub mod data;
 pub mod inspect;
 pub mod latency;
+pub mod preflight;
 pub mod prune;
 pub mod run;
 pub mod spec;

@@ -46,11 +46,17 @@ fn main() -> ExitCode {
 
 fn dispatch(cli: Cli) -> Result<()> {
     match cli.command {
-        Some(Command::Validate { spec }) => {
+        Some(Command::Validate { spec, no_files }) => {
             let path = resolve_spec_path(&spec)?;
             let s = Spec::load(&path)?;
+            let data = if no_files {
+                "files not checked".to_string()
+            } else {
+                let c = experiments::preflight::check(&s, &path)?;
+                format!("{} training images, {} classes", c.train, c.classes)
+            };
             println!(
-                "{}: ok ({} seed(s), run directories under {})",
+                "{}: ok ({} seed(s), {data}, run directories under {})",
                 path.display(),
                 s.seeds.len(),
                 s.output.join(&s.name).display()
@@ -178,6 +184,8 @@ fn dispatch(cli: Cli) -> Result<()> {
 
 fn run_spec(spec: &Spec, file: &Path, cli: &Cli) -> Result<()> {
     tracing::info!("running {} ({})", spec.name, file.display());
+    // Nothing is written before the spec's files are known to fit.
+    experiments::preflight::check(spec, file)?;
     let opts = run::RunOptions {
         stop_after_epochs: cli.stop_after_epochs,
     };

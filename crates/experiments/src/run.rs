@@ -246,7 +246,8 @@ pub struct RunOptions {
 pub fn execute(spec: &Spec, opts: &RunOptions) -> Result<Vec<Summary>> {
     let device = device(spec)?;
     if let Some(n) = spec.threads {
-        tch::set_num_threads(n as i32);
+        // Bounded by validation (spec::MAX_THREADS).
+        tch::set_num_threads(i32::try_from(n).unwrap_or(i32::MAX));
     }
     let mut summaries = Vec::new();
     let mut data_cache = None;

@@ -35,11 +35,28 @@ pub enum SpecError {
 impl SpecError {
     pub(crate) fn syntax(file: &std::path::Path, e: &serde_norway::Error) -> Self {
         let (line, column) = e.location().map_or((0, 0), |l| (l.line(), l.column()));
+        let message = strip_location(&e.to_string());
+        // Not a syntax error but a value no YAML type holds (e.g. an integer of 2^64),
+        // reported under its field path: "train.epochs: invalid type: integer ...".
+        if let Some((field, rest)) = message.split_once(": invalid type: integer ") {
+            let number = rest.split('`').nth(1).unwrap_or(rest);
+            return SpecError::Schema {
+                file: file.to_path_buf(),
+                field: field.to_string(),
+                message: format!("the integer {number} is out of range"),
+            };
+        }
+        let message = match message.as_str() {
+            "repetition limit exceeded" => {
+                "aliases expand to too many nodes (repetition limit exceeded)".to_string()
+            }
+            _ => message,
+        };
         SpecError::Syntax {
             file: file.to_path_buf(),
             line,
             column,
-            message: strip_location(&e.to_string()),
+            message,
         }
     }
 
@@ -51,6 +68,10 @@ impl SpecError {
         let inner = e.into_inner();
         let file = file.to_path_buf();
         let message = strip_location(&inner.to_string());
+        // serde_norway starts some messages with the field path the error names already.
+        let message = message
+            .strip_prefix(&format!("{path}: "))
+            .map_or(message.clone(), str::to_string);
         SpecError::Schema {
             file,
             field: if path == "." {
@@ -82,6 +103,12 @@ impl fmt::Display for SpecError {
             SpecError::Io { file, reason } => {
                 write!(f, "cannot read spec {}: {reason}", file.display())
             }
+            SpecError::Syntax {
+                file,
+                line,
+                column,
+                message,
+            } if *line == 0 => write!(f, "{}: YAML error: {message}", file.display()),
             SpecError::Syntax {
                 file,
                 line,

@@ -46,6 +46,7 @@ impl Spec {
 
     /// Parses and validates spec text; `file` names it in errors.
     pub fn parse(text: &str, file: &Path) -> Result<Spec, SpecError> {
+        too_large_or_deep(text, file)?;
         // Syntax first, on an untyped value, so a syntax error is reported by line and
         // column rather than under whichever field the typed parser was in.
         if let Err(e) = serde_norway::from_str::<serde_norway::Value>(text) {
@@ -61,4 +62,56 @@ impl Spec {
         })?;
         Ok(spec)
     }
+}
+
+/// Longest spec text accepted, in bytes.
+pub const MAX_SPEC_BYTES: usize = 1 << 20;
+/// Deepest nesting of flow collections (`[`, `{`) accepted. The parser's time grows
+/// with the square of the depth (100,000 levels took 17 s to refuse), so deeper text is
+/// refused before parsing.
+pub const MAX_FLOW_DEPTH: usize = 64;
+
+fn too_large_or_deep(text: &str, file: &Path) -> Result<(), SpecError> {
+    let syntax = |line, column, message: String| SpecError::Syntax {
+        file: file.to_path_buf(),
+        line,
+        column,
+        message,
+    };
+    if text.len() > MAX_SPEC_BYTES {
+        return Err(syntax(
+            0,
+            0,
+            format!(
+                "{} bytes, more than the {MAX_SPEC_BYTES} a spec may hold",
+                text.len()
+            ),
+        ));
+    }
+    // Flow collections may span lines, so the depth carries over.
+    let mut depth = 0usize;
+    for (no, line) in text.lines().enumerate() {
+        let mut quote: Option<char> = None;
+        for (col, ch) in line.chars().enumerate() {
+            match (quote, ch) {
+                (Some(q), c) if c == q => quote = None,
+                (Some(_), _) => {}
+                (None, '"' | '\'') => quote = Some(ch),
+                (None, '#') => break,
+                (None, '[' | '{') => {
+                    depth += 1;
+                    if depth > MAX_FLOW_DEPTH {
+                        return Err(syntax(
+                            no + 1,
+                            col + 1,
+                            format!("collections nested deeper than {MAX_FLOW_DEPTH} levels"),
+                        ));
+                    }
+                }
+                (None, ']' | '}') => depth = depth.saturating_sub(1),
+                _ => {}
+            }
+        }
+    }
+    Ok(())
 }

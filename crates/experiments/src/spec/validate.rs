@@ -3,6 +3,11 @@ use super::types::*;
 
 type Check = Result<(), (String, String)>;
 
+/// Upper bounds that keep a typo from becoming a terabyte allocation or an overflow.
+pub(crate) const MAX_THREADS: usize = 4096;
+pub(crate) const MAX_CLASSES: i64 = 100_000;
+pub(crate) const MAX_WIDTH: i64 = 65_536;
+
 fn fail(field: impl Into<String>, message: impl Into<String>) -> Check {
     Err((field.into(), message.into()))
 }
@@ -49,6 +54,12 @@ pub(super) fn validate(s: &Spec) -> Check {
     if s.threads == Some(0) {
         return fail("threads", "must be at least 1 (or null for all cores)");
     }
+    if let Some(n) = s.threads.filter(|&n| n > MAX_THREADS) {
+        return fail(
+            "threads",
+            format!("{n} is more than the {MAX_THREADS} this program accepts"),
+        );
+    }
     if s.seeds.is_empty() {
         return fail("seeds", "needs at least one seed");
     }
@@ -73,10 +84,27 @@ fn model(s: &Spec) -> Check {
         );
     }
     if let Some(n) = m.num_classes {
-        if n < 1 {
+        let needed = crate::num_classes(s.dataset.name);
+        // ImageNet's count depends on the class list: checked against the data set
+        // before a run (preflight).
+        let floor = if s.dataset.name == DatasetName::Imagenet {
+            1
+        } else {
+            needed
+        };
+        if n < floor {
             return fail(
                 "model.num_classes",
-                format!("must be at least 1, found {n}"),
+                format!(
+                    "{n} is fewer than the {needed} classes of {:?}",
+                    s.dataset.name
+                ),
+            );
+        }
+        if n > MAX_CLASSES {
+            return fail(
+                "model.num_classes",
+                format!("{n} is more than the {MAX_CLASSES} this program accepts"),
             );
         }
     }
@@ -109,6 +137,25 @@ fn model(s: &Spec) -> Check {
             ("fc6", w.fc6.is_some()),
             ("fc7", w.fc7.is_some()),
         ];
+        let lists = [
+            ("convs", w.convs.clone().unwrap_or_default()),
+            ("stages", w.stages.clone().unwrap_or_default()),
+            ("inner", w.inner.clone().unwrap_or_default()),
+            ("hidden", w.hidden.into_iter().collect()),
+            ("fc6", w.fc6.into_iter().collect()),
+            ("fc7", w.fc7.into_iter().collect()),
+        ];
+        for (key, v) in lists {
+            if let Some(i) = v.iter().position(|&c| c > MAX_WIDTH) {
+                return fail(
+                    format!("model.widths.{key}[{i}]"),
+                    format!(
+                        "{} channels is more than the {MAX_WIDTH} this program accepts",
+                        v[i]
+                    ),
+                );
+            }
+        }
         for (key, set) in present {
             if set && !allowed.contains(&key) {
                 return fail(
