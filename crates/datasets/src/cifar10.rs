@@ -154,7 +154,14 @@ fn list_folder(dir: &Path) -> Result<Vec<(PathBuf, u8)>, DatasetError> {
 
 fn load_folder_cached(dir: &Path, cache_file: &Path) -> Result<ImageSet, DatasetError> {
     let files = list_folder(dir)?;
+    let t = std::time::Instant::now();
     let key = SourceKey::of(dir, &files)?;
+    tracing::debug!(
+        "cache key of {} files of {} in {:.2} s",
+        files.len(),
+        dir.display(),
+        t.elapsed().as_secs_f64()
+    );
     let miss = match cache::read(cache_file, key)? {
         Ok(set) => return Ok(set),
         Err(m) => m,

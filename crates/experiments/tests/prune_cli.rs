@@ -285,3 +285,58 @@ fn a_model_folder_that_does_not_fit_is_refused() {
         text(&o)
     );
 }
+
+#[test]
+fn a_c2s2_run_killed_before_a_group_commits_resumes_to_the_same_weights() {
+    let tmp = tempfile::tempdir().unwrap();
+    run(tmp.path(), "base", spec(tmp.path(), "base", 1, ""));
+    let from = run_dir(tmp.path(), "base");
+    let c2s2 = format!(
+        "prune:\n  method: c2s2\n  from: {}\n  c2s2:\n    lambda: 20.0\n    tolerance: 100.0\n    selection: {{ iterations: 10, lr: 0.1 }}\n    recovery: {{ iterations: 5 }}\n",
+        from.display()
+    );
+    let straight = tmp.path().join("straight");
+    std::fs::create_dir_all(&straight).unwrap();
+    run(&straight, "c2s2", spec(&straight, "c2s2", 1, &c2s2));
+    let reference = std::fs::read(run_dir(&straight, "c2s2").join("model.safetensors")).unwrap();
+
+    // Aborted at its third save (the third group's state), after the group's weights
+    // reached the disk and before its manifest did: as a kill between the two would.
+    let killed = tmp.path().join("killed");
+    let path = tmp.path().join("killed.yaml");
+    std::fs::write(&path, spec(&killed, "c2s2", 1, &c2s2)).unwrap();
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_experiments"))
+        .arg(&path)
+        .current_dir(repo())
+        .env("RUST_LOG", "warn")
+        .env("ENGINE_FAULT", "before-commit:3")
+        .output()
+        .unwrap();
+    assert!(
+        !o.status.success(),
+        "the fault did not stop the run: {}",
+        text(&o)
+    );
+    let state = run_dir(&killed, "c2s2").join("c2s2");
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(state.join("state.json")).unwrap()).unwrap();
+    assert_eq!(
+        manifest["state"]["report"]["groups"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+    assert!(
+        state.join("model.3.safetensors").is_file(),
+        "uncommitted weights on disk"
+    );
+
+    let o = experiments(&[path.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", text(&o));
+    let resumed = std::fs::read(run_dir(&killed, "c2s2").join("model.safetensors")).unwrap();
+    assert!(
+        resumed == reference,
+        "the resumed C2S2 run differs from the uninterrupted one"
+    );
+}
