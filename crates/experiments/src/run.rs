@@ -264,14 +264,15 @@ pub fn execute(spec: &Spec, opts: &RunOptions) -> Result<Vec<Summary>> {
             summaries.push(s);
             continue;
         }
-        std::fs::create_dir_all(&dir)
-            .with_context(|| format!("creating run directory {}", dir.display()))?;
-        let resolved = serde_norway::to_string(spec)?;
-        write_atomic(&dir.join("spec.resolved.yaml"), resolved.as_bytes())?;
+        // The data set loads (and every image decodes) before the run directory exists.
         let data = match &data_cache {
             Some(d) => d,
             None => data_cache.insert(data::load(spec)?),
         };
+        std::fs::create_dir_all(&dir)
+            .with_context(|| format!("creating run directory {}", dir.display()))?;
+        let resolved = serde_norway::to_string(spec)?;
+        write_atomic(&dir.join("spec.resolved.yaml"), resolved.as_bytes())?;
         let result = match spec.prune {
             Some(_) => crate::prune::prune_one(spec, seed, device, data, &dir, opts)?,
             None => train_one(spec, seed, device, data, &dir, opts)?,
