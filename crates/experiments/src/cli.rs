@@ -23,6 +23,10 @@ pub struct Cli {
     /// outside the checkout for runs that span sessions).
     #[arg(long)]
     pub output: Option<PathBuf>,
+    /// Studies: worker processes running ready runs side by side (CPU: the cores are
+    /// split among them; several GPUs: one each; one GPU: shared).
+    #[arg(long, default_value_t = 1)]
+    pub jobs: usize,
 }
 
 #[derive(Subcommand)]
@@ -35,6 +39,28 @@ pub enum Command {
         /// is on this machine).
         #[arg(long)]
         no_files: bool,
+    },
+    /// Print a study's runs, the state of each (done, resumable, ready, waiting on
+    /// which run), the time each should take from earlier run records, and the total.
+    /// Starts nothing.
+    Plan {
+        study: String,
+        /// Root folder of run directories, overriding the study's `output`.
+        #[arg(long)]
+        output: Option<PathBuf>,
+    },
+    /// Compute one run of a study by its id (`<entry>/seed<s>` as `plan` lists it) and
+    /// publish it: what each worker (local or a Slurm array task) runs.
+    RunOne {
+        study: String,
+        run: String,
+        /// libtorch threads for this run (overrides the spec's `threads`).
+        #[arg(long)]
+        threads: Option<usize>,
+        #[arg(long)]
+        output: Option<PathBuf>,
+        #[arg(long)]
+        stop_after_epochs: Option<usize>,
     },
     /// Print parameters and MACs of every architecture at its usual input size.
     Models,

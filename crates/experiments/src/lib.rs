@@ -5,10 +5,12 @@ pub mod bench;
 pub mod data;
 pub mod inspect;
 pub mod latency;
+pub mod lock;
 pub mod preflight;
 pub mod prune;
 pub mod run;
 pub mod spec;
+pub mod study;
 pub mod summary;
 pub mod table;
 

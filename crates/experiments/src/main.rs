@@ -13,7 +13,7 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 use clap::Parser;
 use experiments::spec::{resolve_spec_path, Spec};
-use experiments::{run, table};
+use experiments::{run, study, table};
 
 mod cli;
 use cli::{BenchCommand, Cli, Command};
@@ -48,6 +48,9 @@ fn dispatch(cli: Cli) -> Result<()> {
     match cli.command {
         Some(Command::Validate { spec, no_files }) => {
             let path = resolve_spec_path(&spec)?;
+            if study::file_is_study(&path) {
+                return validate_study(&path, no_files);
+            }
             let s = Spec::load(&path)?;
             let data = if no_files {
                 "files not checked".to_string()
@@ -62,6 +65,31 @@ fn dispatch(cli: Cli) -> Result<()> {
                 s.output.join(&s.name).display()
             );
             Ok(())
+        }
+        Some(Command::Plan { study, output }) => {
+            let graph = study::load_graph(&resolve_spec_path(&study)?, output.as_deref())?;
+            print!(
+                "{}",
+                study::plan::render(&graph, &study::states(&graph, &[]))
+            );
+            Ok(())
+        }
+        Some(Command::RunOne {
+            study,
+            run,
+            threads,
+            output,
+            stop_after_epochs,
+        }) => {
+            let graph = study::load_graph(&resolve_spec_path(&study)?, output.as_deref())?;
+            study::run_one(
+                &graph,
+                &run,
+                &study::RunOneOptions {
+                    threads,
+                    stop_after_epochs,
+                },
+            )
         }
         Some(Command::Models) => {
             experiments::inspect::print_models();
@@ -163,6 +191,9 @@ fn dispatch(cli: Cli) -> Result<()> {
             let (spec, file) = match &cli.spec {
                 Some(arg) => {
                     let path = resolve_spec_path(arg)?;
+                    if study::file_is_study(&path) {
+                        return run_study(&path, &cli);
+                    }
                     (Spec::load(&path)?, path)
                 }
                 None => {
@@ -201,6 +232,70 @@ fn run_spec(spec: &Spec, file: &Path, cli: &Cli) -> Result<()> {
     Ok(())
 }
 
+/// Checks a study: its text, and (unless `no_files`) the files of every run whose
+/// sources are published.
+fn validate_study(path: &Path, no_files: bool) -> Result<()> {
+    let graph = study::load_graph(path, None)?;
+    let mut checked = 0;
+    if !no_files {
+        let states = study::states(&graph, &[]);
+        for (i, s) in states.iter().enumerate() {
+            if s.is_runnable() {
+                experiments::preflight::check(&graph.spec(i)?, path)?;
+                checked += 1;
+            }
+        }
+    }
+    println!(
+        "{}: ok (study of {} entries, {} runs; {})",
+        path.display(),
+        graph.study.entries.len(),
+        graph.nodes.len(),
+        if no_files {
+            "files not checked".to_string()
+        } else {
+            format!("files of the {checked} runs that can start checked")
+        }
+    );
+    Ok(())
+}
+
+/// Runs a study with the local executor, then writes its table and plots.
+fn run_study(path: &Path, cli: &Cli) -> Result<()> {
+    let graph = study::load_graph(path, cli.output.as_deref())?;
+    anyhow::ensure!(cli.jobs >= 1, "--jobs must be at least 1");
+    let outcome = study::local::run_local(
+        &graph,
+        &study::local::LocalOptions {
+            jobs: cli.jobs,
+            stop_after_epochs: cli.stop_after_epochs,
+            output: cli.output.clone(),
+            progress_every: std::time::Duration::from_secs(60),
+        },
+    )?;
+    let rep = study::report(&graph)?;
+    println!(
+        "{}: {} runs computed now, {} measured + {} published rows in {}",
+        graph.study.name,
+        outcome.ran.len(),
+        rep.measured_rows,
+        rep.published_rows,
+        study::table_path(&graph).display()
+    );
+    for (id, why) in &outcome.left {
+        println!("  not done: {id}: {why}");
+    }
+    if !outcome.failed.is_empty() {
+        let list: Vec<String> = outcome
+            .failed
+            .iter()
+            .map(|(id, log)| format!("{id} (log {})", log.display()))
+            .collect();
+        anyhow::bail!("{} run(s) failed: {}", list.len(), list.join(", "));
+    }
+    Ok(())
+}
+
 fn report(results: PathBuf, published: PathBuf, only: Option<&str>) -> Result<()> {
     let paths = analysis::ReportPaths { results, published };
     let reports = match only {
@@ -227,31 +322,7 @@ fn report(results: PathBuf, published: PathBuf, only: Option<&str>) -> Result<()
 }
 
 fn publish(run_dir: &Path, dest: &Path, half: bool) -> Result<()> {
-    let summary = run_dir.join("summary.json");
-    experiments::summary::Summary::read(&summary)
-        .with_context(|| format!("{} is not a finished run", run_dir.display()))?;
-    std::fs::create_dir_all(dest).with_context(|| format!("creating {}", dest.display()))?;
-    for f in [
-        "summary.json",
-        "metrics.csv",
-        "spec.resolved.yaml",
-        "model.json",
-    ] {
-        let src = run_dir.join(f);
-        if src.is_file() {
-            let bytes =
-                std::fs::read(&src).with_context(|| format!("reading {}", src.display()))?;
-            run::write_atomic(&dest.join(f), &bytes)?;
-        }
-    }
-    let cfg = experiments::inspect::read_model_config(run_dir)?;
-    let model = experiments::prune::load_model_dir(run_dir, &cfg, tch::Device::Cpu)?;
-    let kind = if half {
-        tch::Kind::Half
-    } else {
-        tch::Kind::Float
-    };
-    engine::save_weights(&model.vs, &dest.join("model.safetensors"), kind)?;
+    study::publish::publish_run(run_dir, dest, half)?;
     println!("published {} -> {}", run_dir.display(), dest.display());
     Ok(())
 }

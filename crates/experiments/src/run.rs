@@ -18,9 +18,13 @@ use crate::summary::{test_result, FinishedRun, Summary};
 use crate::{data, model_config};
 
 /// Writes `bytes` to `path` atomically (temporary file in the same folder, then rename).
+/// The temporary name carries the process id and a counter, so processes publishing the
+/// same record at once never write one temporary file.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let mut tmp = path.as_os_str().to_owned();
-    tmp.push(".tmp");
+    tmp.push(format!(".{}-{n}.tmp", std::process::id()));
     let tmp = PathBuf::from(tmp);
     std::fs::write(&tmp, bytes).with_context(|| format!("writing {}", tmp.display()))?;
     std::fs::rename(&tmp, path)
@@ -124,6 +128,27 @@ pub fn hashed_inputs(spec: &Spec) -> HashedInputs {
             .map(|f| crate::data::resolve_root(f)),
         init_weights: spec.model.init_from.as_ref().map(|f| init_weights_path(f)),
     }
+}
+
+/// A run's identity without the digests of the files it names: what two specs must
+/// agree on to be the same run when those files are not at hand (a published record
+/// whose start weights are not committed).
+pub fn identity_without_files(spec: &Spec, seed: u64) -> serde_json::Value {
+    let id = RunIdentity {
+        model: &spec.model,
+        dataset_name: spec.dataset.name,
+        validation_split: spec.dataset.validation_split,
+        train_limit: spec.dataset.train_limit,
+        augment: spec.dataset.augment,
+        train: &spec.train,
+        seed,
+        prune: spec.prune.as_ref(),
+        start_weights: None,
+        target_widths: None,
+        class_list: None,
+        init_weights: None,
+    };
+    serde_json::to_value(&id).expect("spec serializes")
 }
 
 /// Hash of a run's identity: 12 hex digits of SHA-256 over its canonical JSON.
@@ -271,6 +296,17 @@ pub fn execute(spec: &Spec, opts: &RunOptions) -> Result<Vec<Summary>> {
         };
         std::fs::create_dir_all(&dir)
             .with_context(|| format!("creating run directory {}", dir.display()))?;
+        // One writer per run directory; a process that waited may find it finished.
+        let _lock = crate::lock::RunLock::acquire(&dir)?;
+        if summary_path.is_file() {
+            tracing::info!(
+                "{}: finished by another process meanwhile, reporting {}",
+                spec.name,
+                summary_path.display()
+            );
+            summaries.push(Summary::read(&summary_path)?);
+            continue;
+        }
         let resolved = serde_norway::to_string(spec)?;
         write_atomic(&dir.join("spec.resolved.yaml"), resolved.as_bytes())?;
         let result = match spec.prune {

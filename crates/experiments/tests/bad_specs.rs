@@ -63,6 +63,11 @@ fn cases() -> Vec<(std::path::PathBuf, String, Vec<String>)> {
 /// Spec checks, then the checks against the files the spec names: what `validate`
 /// and a run do before anything is written.
 fn refuse(path: &Path) -> Option<String> {
+    if experiments::study::file_is_study(path) {
+        return experiments::study::Study::load(path)
+            .err()
+            .map(|e| e.to_string());
+    }
     match Spec::load(path) {
         Err(e) => Some(e.to_string()),
         Ok(s) => experiments::preflight::check(&s, path)
@@ -74,7 +79,7 @@ fn refuse(path: &Path) -> Option<String> {
 #[test]
 fn every_bad_spec_is_refused_naming_the_file_and_the_field() {
     let cases = cases();
-    assert!(cases.len() >= 45, "{} cases", cases.len());
+    assert!(cases.len() >= 60, "{} cases", cases.len());
     let mut listing = String::new();
     for (path, what, expect) in &cases {
         let name = path.file_name().unwrap().to_string_lossy().into_owned();
@@ -125,7 +130,11 @@ fn every_committed_spec_is_valid() {
     for entry in std::fs::read_dir(&dir).unwrap() {
         let p = entry.unwrap().path();
         if p.extension().is_some_and(|e| e == "yaml") {
-            Spec::load(&p).unwrap_or_else(|e| panic!("{e}"));
+            if experiments::study::file_is_study(&p) {
+                experiments::study::Study::load(&p).unwrap_or_else(|e| panic!("{e}"));
+            } else {
+                Spec::load(&p).unwrap_or_else(|e| panic!("{e}"));
+            }
             n += 1;
         }
     }

@@ -33,6 +33,40 @@ pub enum SpecError {
 }
 
 impl SpecError {
+    /// The field this error names, if it names one.
+    pub fn field(&self) -> Option<&str> {
+        match self {
+            SpecError::Schema { field, .. } | SpecError::Invalid { field, .. } => Some(field),
+            _ => None,
+        }
+    }
+
+    /// The same error with its field path rewritten by `f` (a study names an entry's
+    /// fields from the study's top level).
+    pub fn map_field(self, f: impl FnOnce(&str) -> String) -> Self {
+        match self {
+            SpecError::Schema {
+                file,
+                field,
+                message,
+            } => SpecError::Schema {
+                field: f(&field),
+                file,
+                message,
+            },
+            SpecError::Invalid {
+                file,
+                field,
+                message,
+            } => SpecError::Invalid {
+                field: f(&field),
+                file,
+                message,
+            },
+            other => other,
+        }
+    }
+
     pub(crate) fn syntax(file: &std::path::Path, e: &serde_norway::Error) -> Self {
         let (line, column) = e.location().map_or((0, 0), |l| (l.line(), l.column()));
         let message = strip_location(&e.to_string());

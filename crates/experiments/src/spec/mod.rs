@@ -55,6 +55,18 @@ impl Spec {
         let de = serde_norway::Deserializer::from_str(text);
         let spec: Spec =
             serde_path_to_error::deserialize(de).map_err(|e| SpecError::from_serde(file, e))?;
+        Self::checked(spec, file)
+    }
+
+    /// Deserializes and validates a spec from an already parsed YAML value (a study's
+    /// entry merged with its shared fields); error fields are paths inside `value`.
+    pub fn from_value(value: serde_norway::Value, file: &Path) -> Result<Spec, SpecError> {
+        let spec: Spec =
+            serde_path_to_error::deserialize(value).map_err(|e| SpecError::from_serde(file, e))?;
+        Self::checked(spec, file)
+    }
+
+    fn checked(spec: Spec, file: &Path) -> Result<Spec, SpecError> {
         validate::validate(&spec).map_err(|(field, message)| SpecError::Invalid {
             file: file.to_path_buf(),
             field,
@@ -62,6 +74,14 @@ impl Spec {
         })?;
         Ok(spec)
     }
+}
+
+/// Checks spec text for size and nesting before it is parsed (see [`MAX_SPEC_BYTES`],
+/// [`MAX_FLOW_DEPTH`]) and returns its untyped YAML value, or the syntax error by line and
+/// column.
+pub fn parse_value(text: &str, file: &Path) -> Result<serde_norway::Value, SpecError> {
+    too_large_or_deep(text, file)?;
+    serde_norway::from_str::<serde_norway::Value>(text).map_err(|e| SpecError::syntax(file, &e))
 }
 
 /// Longest spec text accepted, in bytes.

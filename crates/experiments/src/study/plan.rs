@@ -1,0 +1,224 @@
+//! `experiments plan`: a study's runs, their states, and how long the remaining ones
+//! should take on the chosen device, from the rates earlier run records of the same
+//! model measured. Reads files only; starts nothing.
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use super::graph::RunGraph;
+use super::state::RunState;
+use crate::spec::{DeviceSpec, Spec};
+use crate::summary::Summary;
+
+/// A recorded run whose rates an estimate can use.
+#[derive(Debug, Clone)]
+pub struct RateRecord {
+    pub path: PathBuf,
+    pub summary: Summary,
+}
+
+/// Every published record under `results` (`<setting>/<entry>/` and its `seed*/`).
+pub fn rate_records(results: &Path) -> Vec<RateRecord> {
+    let mut out = Vec::new();
+    let dirs = |p: &Path| -> Vec<PathBuf> {
+        let mut v: Vec<PathBuf> = std::fs::read_dir(p)
+            .map(|rd| {
+                rd.flatten()
+                    .map(|e| e.path())
+                    .filter(|p| p.is_dir())
+                    .collect()
+            })
+            .unwrap_or_default();
+        v.sort();
+        v
+    };
+    for setting in dirs(results) {
+        for entry in dirs(&setting) {
+            let mut candidates = vec![entry.clone()];
+            candidates.extend(dirs(&entry));
+            for d in candidates {
+                let f = d.join("summary.json");
+                if let Ok(summary) = Summary::read(&f) {
+                    out.push(RateRecord { path: d, summary });
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The device class a spec computes on here: `"Cpu"` or `"Cuda"` (the prefix of the
+/// recorded `device` field).
+pub fn device_class(spec: &Spec) -> &'static str {
+    match spec.device {
+        DeviceSpec::Cpu => "Cpu",
+        DeviceSpec::Cuda => "Cuda",
+        DeviceSpec::Auto if tch::Cuda::is_available() => "Cuda",
+        DeviceSpec::Auto => "Cpu",
+    }
+}
+
+/// True when some run of `graph` computes on CUDA here.
+pub fn uses_cuda(graph: &RunGraph) -> bool {
+    (0..graph.nodes.len()).any(|i| graph.spec(i).is_ok_and(|s| device_class(&s) == "Cuda"))
+}
+
+/// The architecture of a model configuration as recorded (`arch` and depth).
+fn arch_of(model: &serde_json::Value) -> (String, Option<u64>) {
+    (
+        model["arch"].as_str().unwrap_or("").to_string(),
+        model["blocks_per_stage"].as_u64(),
+    )
+}
+
+/// An estimate of a run's time, with the record it came from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Estimate {
+    pub seconds: f64,
+    pub from: PathBuf,
+}
+
+/// How long `spec` (a run of `method`) should take on `device`: the recorded selection
+/// time of the same method (if any) plus the recorded seconds per epoch times the run's
+/// epochs; records of the same architecture and device class only. Methods without a
+/// selection phase may use any record of the architecture (an upper bound for a pruned
+/// model). `None`: no such record.
+pub fn estimate(spec: &Spec, method: &str, records: &[RateRecord]) -> Option<Estimate> {
+    let cfg = crate::model_config(spec).ok()?;
+    let arch = arch_of(&serde_json::to_value(&cfg).ok()?);
+    let device = device_class(spec);
+    let same = |r: &&RateRecord| {
+        let model = r
+            .summary
+            .pruning
+            .as_ref()
+            .map_or(&r.summary.model, |p| &p.start_model);
+        arch_of(model) == arch
+            && (arch_of(&r.summary.model) == arch)
+            && r.summary.device.starts_with(device)
+            && r.summary.epochs > 0
+    };
+    let epochs = spec.train.epochs as f64;
+    if let Some(r) = records
+        .iter()
+        .filter(same)
+        .find(|r| r.summary.method == method)
+    {
+        // Selection includes Network Slimming's sparsity epochs.
+        let selection = r
+            .summary
+            .pruning
+            .as_ref()
+            .map_or(0.0, |p| p.selection_seconds);
+        return Some(Estimate {
+            seconds: selection + r.summary.mean_epoch_seconds * epochs,
+            from: r.path.clone(),
+        });
+    }
+    if matches!(method, "unpruned" | "l1_norm" | "random" | "scratch") {
+        // The largest model of the architecture: its epochs take longest.
+        let r = records.iter().filter(same).max_by_key(|r| r.summary.macs)?;
+        return Some(Estimate {
+            seconds: r.summary.mean_epoch_seconds * epochs,
+            from: r.path.clone(),
+        });
+    }
+    None
+}
+
+/// `1 h 05 min`, `12 min`, `40 s`.
+pub fn duration(seconds: f64) -> String {
+    let s = seconds.max(0.0).round() as u64;
+    if s >= 3600 {
+        format!("{} h {:02} min", s / 3600, (s % 3600) / 60)
+    } else if s >= 60 {
+        format!("{} min", (s + 30) / 60)
+    } else {
+        format!("{s} s")
+    }
+}
+
+/// The plan as text: one line per run, then the totals.
+pub fn render(graph: &RunGraph, states: &[RunState]) -> String {
+    let study = &graph.study;
+    let records = rate_records(&study.section.results);
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "study {} ({}): setting {}, publishing into {}/",
+        study.name,
+        study.file.display(),
+        study.section.setting,
+        study.setting_dir().display()
+    );
+    let width = graph
+        .nodes
+        .iter()
+        .map(|n| n.id.len())
+        .max()
+        .unwrap_or(3)
+        .max(3);
+    let _ = writeln!(
+        out,
+        "{:width$}  {:9}  {:9}  state",
+        "run", "method", "estimate"
+    );
+    let mut total = 0.0;
+    let mut unknown = 0;
+    let mut todo = 0;
+    let mut done = 0;
+    for (i, (n, s)) in graph.nodes.iter().zip(states).enumerate() {
+        let est = if s.is_published() {
+            done += 1;
+            "-".to_string()
+        } else {
+            todo += 1;
+            let e = graph
+                .spec(i)
+                .ok()
+                .and_then(|spec| estimate(&spec, n.method_name(), &records));
+            match e {
+                Some(e) => {
+                    total += e.seconds;
+                    duration(e.seconds)
+                }
+                None => {
+                    unknown += 1;
+                    "unknown".to_string()
+                }
+            }
+        };
+        let _ = writeln!(
+            out,
+            "{:width$}  {:9}  {:9}  {s}",
+            n.id,
+            n.method_name(),
+            est
+        );
+    }
+    let device = graph.spec(0).ok().map_or("cpu", |s| {
+        if device_class(&s) == "Cuda" {
+            "cuda"
+        } else {
+            "cpu"
+        }
+    });
+    let _ = write!(
+        out,
+        "{} runs: {done} done, {todo} to run",
+        graph.nodes.len()
+    );
+    if todo > 0 {
+        let _ = write!(
+            out,
+            "; about {} on {device} one after another{}",
+            duration(total),
+            if unknown > 0 {
+                format!(", plus {unknown} of unknown length (no record of the same method and model on {device})")
+            } else {
+                String::new()
+            }
+        );
+    }
+    out.push('\n');
+    out
+}
