@@ -62,6 +62,37 @@ pub enum Command {
         #[arg(long)]
         stop_after_epochs: Option<usize>,
     },
+    /// Submit a study's remaining runs to Slurm: one job array per wave of the graph,
+    /// each wave after the previous one (`afterok`), then a job writing the table. The
+    /// flags override the study's `slurm:` section. A shared file system is assumed;
+    /// submitting again skips finished runs and resumes cut-off ones.
+    Submit {
+        study: String,
+        #[arg(long)]
+        partition: Option<String>,
+        /// Generic resources per array task, e.g. `gpu:1`.
+        #[arg(long)]
+        gres: Option<String>,
+        /// Time limit per array task, e.g. `04:00:00`.
+        #[arg(long)]
+        time: Option<String>,
+        /// CPUs per array task (also the run's libtorch threads).
+        #[arg(long)]
+        cpus: Option<u32>,
+        /// Memory per array task, e.g. `16G`.
+        #[arg(long)]
+        mem: Option<String>,
+        #[arg(long)]
+        account: Option<String>,
+        /// A further sbatch option, e.g. `--sbatch-arg=--qos=long` (repeatable).
+        #[arg(long = "sbatch-arg")]
+        sbatch_args: Vec<String>,
+        #[arg(long)]
+        output: Option<PathBuf>,
+        /// Write the scripts and print what would be submitted; submit nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
     /// Print parameters and MACs of every architecture at its usual input size.
     Models,
     /// Rebuild a saved model (`model.json` + `model.safetensors`) and evaluate it on a

@@ -91,6 +91,44 @@ fn dispatch(cli: Cli) -> Result<()> {
                 },
             )
         }
+        Some(Command::Submit {
+            study,
+            partition,
+            gres,
+            time,
+            cpus,
+            mem,
+            account,
+            sbatch_args,
+            output,
+            dry_run,
+        }) => {
+            let graph = study::load_graph(&resolve_spec_path(&study)?, output.as_deref())?;
+            let base = graph.study.section.slurm.clone();
+            let slurm = study::spec::SlurmSection {
+                partition: partition.or(base.partition),
+                gres: gres.or(base.gres),
+                time: time.or(base.time),
+                cpus: cpus.or(base.cpus),
+                mem: mem.or(base.mem),
+                account: account.or(base.account),
+                extra: if sbatch_args.is_empty() {
+                    base.extra
+                } else {
+                    sbatch_args
+                },
+            };
+            let sub = study::slurm::submit(
+                &graph,
+                &study::slurm::SubmitOptions {
+                    slurm,
+                    output,
+                    dry_run,
+                },
+            )?;
+            print_submission(&graph, &sub);
+            Ok(())
+        }
         Some(Command::Models) => {
             experiments::inspect::print_models();
             Ok(())
@@ -258,6 +296,32 @@ fn validate_study(path: &Path, no_files: bool) -> Result<()> {
         }
     );
     Ok(())
+}
+
+fn print_submission(graph: &study::RunGraph, sub: &study::slurm::Submission) {
+    let id = |j: &study::slurm::SubmittedJob| j.job_id.clone().unwrap_or("(dry run)".into());
+    for (k, w) in sub.waves.iter().enumerate() {
+        println!(
+            "wave {}: job {} ({} array tasks: {}) {}",
+            k + 1,
+            id(w),
+            w.runs.len(),
+            w.runs.join(", "),
+            w.script.display()
+        );
+    }
+    if let Some(r) = &sub.report {
+        println!("table: job {} {}", id(r), r.script.display());
+    }
+    for (run, why) in &sub.skipped {
+        println!("  not submitted: {run}: {why}");
+    }
+    if sub.waves.is_empty() {
+        println!(
+            "{}: every run is done; the job above only writes the table",
+            graph.study.name
+        );
+    }
 }
 
 /// Runs a study with the local executor, then writes its table and plots.

@@ -1,5 +1,5 @@
 //! Studies: one YAML file per thesis table, expanded into a graph of runs that execute
-//! locally ([`local`]) or as Slurm job arrays, publish into
+//! locally ([`local`]) or as Slurm job arrays ([`slurm`]), publish into
 //! `<results>/<setting>/` and end in that setting's table and plots.
 //!
 //! ```text
@@ -11,6 +11,7 @@ pub mod graph;
 pub mod local;
 pub mod plan;
 pub mod publish;
+pub mod slurm;
 pub mod spec;
 pub mod state;
 
