@@ -128,8 +128,8 @@ fn notes_for(
                 x.entry
             ),
             None => format!(
-                "No measured run of {label} ({}) yet, so no row: run `cargo run --release -p experiments -- {}` and `experiments publish <run dir> results/{}/{}`.",
-                x.entry, x.spec, s.name, x.entry
+                "No measured run of {label} ({}) yet, so no row: run the study `cargo run --release -p experiments -- {}` (it publishes the entry into results/{}/{}).",
+                x.entry, x.study, s.name, x.entry
             ),
         });
     }

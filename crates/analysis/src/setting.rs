@@ -20,15 +20,15 @@ impl Metric {
     }
 }
 
-/// A measured run a setting's table should have, and the spec that produces it.
+/// A measured run a setting's table should have, and the study that produces it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ExpectedRun {
     /// `unpruned`, `c2s2`, `l1_norm`, `slimming`, `random` or `scratch`.
     pub method: &'static str,
     /// Folder under `results/<setting>/` that `experiments publish` should fill.
     pub entry: &'static str,
-    /// Spec name under `experiments/`.
-    pub spec: &'static str,
+    /// The study under `experiments/` with this entry.
+    pub study: &'static str,
     /// Why the run is not there, when that is known and running the spec is not the
     /// answer (it cannot run here, or it was ruled out); the table's note says this
     /// instead of how to run it.
@@ -47,11 +47,11 @@ pub struct Setting {
     pub expected: &'static [ExpectedRun],
 }
 
-const fn run(method: &'static str, entry: &'static str, spec: &'static str) -> ExpectedRun {
+const fn run(method: &'static str, entry: &'static str, study: &'static str) -> ExpectedRun {
     ExpectedRun {
         method,
         entry,
-        spec,
+        study,
         not_run_because: None,
     }
 }
@@ -68,10 +68,10 @@ impl ExpectedRun {
 
 /// Why the ResNet-18 / ImageNet rows are not measured (the specs exist and run where the
 /// data is).
-const IMAGENET_MISSING: &str = "neither the ILSVRC-2012 training set nor torchvision's pre-trained ResNet-18 weights were available to this project (its loader and trainer ran on a real 10-class sample: results/pipeline_checks); with them, run the specs `resnet18_imagenet` and `resnet18_imagenet_c2s2` and publish each run with `experiments publish`";
+const IMAGENET_MISSING: &str = "neither the ILSVRC-2012 training set nor torchvision's pre-trained ResNet-18 weights were available to this project (its loader and trainer ran on a real 10-class sample: results/pipeline_checks); with them, run the study `resnet18_imagenet` (it publishes its entries here)";
 
 /// Why the FCN-32s / VOC 2011 rows are not measured.
-const VOC_MISSING: &str = "neither PASCAL VOC 2011 nor an ImageNet-trained VGG-16 backbone were available to this project (its loader and mean IU ran on a real 9-image sample: results/pipeline_checks); with them, run the specs `fcn_voc2011` and `fcn_voc2011_c2s2` and publish each run with `experiments publish`";
+const VOC_MISSING: &str = "neither PASCAL VOC 2011 nor an ImageNet-trained VGG-16 backbone were available to this project (its loader and mean IU ran on a real 9-image sample: results/pipeline_checks); with them, run the study `fcn_voc2011` (it publishes its entries here)";
 
 /// Every table `report` writes, in the order the README shows them.
 pub const SETTINGS: &[Setting] = &[
@@ -81,10 +81,10 @@ pub const SETTINGS: &[Setting] = &[
         metric: Metric::Top1,
         base: None,
         expected: &[
-            run("unpruned", "pretrained", "vgg_cifar10"),
-            run("c2s2", "c2s2", "vgg_cifar10_c2s2_cpu"),
-            run("l1_norm", "l1_norm", "vgg_cifar10_l1_pruned_a_cpu"),
-            run("slimming", "slimming", "vgg_cifar10_slimming_cpu"),
+            run("unpruned", "pretrained", "vgg_cifar10_cpu"),
+            run("c2s2", "c2s2", "vgg_cifar10_cpu"),
+            run("l1_norm", "l1_norm", "vgg_cifar10_cpu"),
+            run("slimming", "slimming", "vgg_cifar10_cpu"),
         ],
     },
     Setting {
@@ -94,16 +94,12 @@ pub const SETTINGS: &[Setting] = &[
         base: None,
         expected: &[
             run("unpruned", "pretrained", "resnet20_cifar10_cpu"),
-            run("c2s2", "c2s2", "resnet20_cifar10_c2s2_cpu"),
-            run("l1_norm", "l1_norm", "resnet20_cifar10_l1_norm_cpu"),
-            run("slimming", "slimming", "resnet20_cifar10_slimming_cpu"),
-            run(
-                "slimming",
-                "slimming_matched",
-                "resnet20_cifar10_slimming_matched_cpu",
-            ),
-            run("random", "random", "resnet20_cifar10_random_cpu"),
-            run("scratch", "scratch", "resnet20_cifar10_scratch_cpu"),
+            run("c2s2", "c2s2", "resnet20_cifar10_cpu"),
+            run("l1_norm", "l1_norm", "resnet20_cifar10_cpu"),
+            run("slimming", "slimming", "resnet20_cifar10_cpu"),
+            run("slimming", "slimming_matched", "resnet20_cifar10_cpu"),
+            run("random", "random", "resnet20_cifar10_cpu"),
+            run("scratch", "scratch", "resnet20_cifar10_cpu"),
         ],
     },
     Setting {
@@ -113,7 +109,7 @@ pub const SETTINGS: &[Setting] = &[
         base: None,
         expected: &[
             run("unpruned", "pretrained", "resnet18_imagenet").because(IMAGENET_MISSING),
-            run("c2s2", "c2s2", "resnet18_imagenet_c2s2").because(IMAGENET_MISSING),
+            run("c2s2", "c2s2", "resnet18_imagenet").because(IMAGENET_MISSING),
         ],
     },
     Setting {
@@ -123,7 +119,7 @@ pub const SETTINGS: &[Setting] = &[
         base: None,
         expected: &[
             run("unpruned", "pretrained", "fcn_voc2011").because(VOC_MISSING),
-            run("c2s2", "c2s2", "fcn_voc2011_c2s2").because(VOC_MISSING),
+            run("c2s2", "c2s2", "fcn_voc2011").because(VOC_MISSING),
         ],
     },
     Setting {
@@ -132,22 +128,10 @@ pub const SETTINGS: &[Setting] = &[
         metric: Metric::Top1,
         base: Some("resnet20_cifar10"),
         expected: &[
-            run(
-                "c2s2",
-                "no_cost_aware",
-                "resnet20_cifar10_ablation_no_cost_aware_cpu",
-            ),
-            run(
-                "c2s2",
-                "all_at_once",
-                "resnet20_cifar10_ablation_all_at_once_cpu",
-            ),
-            run(
-                "c2s2",
-                "params_cost",
-                "resnet20_cifar10_ablation_params_cost_cpu",
-            ),
-            run("c2s2", "l1_polar", "resnet20_cifar10_ablation_l1_polar_cpu"),
+            run("c2s2", "no_cost_aware", "ablations_cpu"),
+            run("c2s2", "all_at_once", "ablations_cpu"),
+            run("c2s2", "params_cost", "ablations_cpu"),
+            run("c2s2", "l1_polar", "ablations_cpu"),
             run(
                 "c2s2",
                 "before_relu",
@@ -156,12 +140,8 @@ pub const SETTINGS: &[Setting] = &[
             .because(
                 "with the gates projected to [0, 1], relu(w x) = w relu(x), so the pruning layer before the ReLU computes the same function as the default placement after it; the run's first four attempts reproduced the default run's kept counts and validation accuracies exactly, and it was stopped (see the spec's header)",
             ),
-            run("c2s2", "ste", "resnet20_cifar10_ablation_ste_cpu"),
-            run(
-                "c2s2",
-                "latency_cost",
-                "resnet20_cifar10_ablation_latency_cost_cpu",
-            ),
+            run("c2s2", "ste", "ablations_cpu"),
+            run("c2s2", "latency_cost", "ablations_cpu"),
         ],
     },
 ];

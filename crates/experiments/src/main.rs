@@ -270,19 +270,33 @@ fn run_spec(spec: &Spec, file: &Path, cli: &Cli) -> Result<()> {
     Ok(())
 }
 
-/// Checks a study: its text, and (unless `no_files`) the files of every run whose
-/// sources are published.
+/// Checks a study: its text, then (unless `no_files`) the files of every run that can
+/// start, and that no run is blocked (a missing model folder or start file).
 fn validate_study(path: &Path, no_files: bool) -> Result<()> {
     let graph = study::load_graph(path, None)?;
     let mut checked = 0;
     if !no_files {
-        let states = study::states(&graph, &[]);
-        for (i, s) in states.iter().enumerate() {
-            if s.is_runnable() {
-                experiments::preflight::check(&graph.spec(i)?, path)?;
-                checked += 1;
+        let mut problems = Vec::new();
+        for (i, s) in study::states(&graph, &[]).iter().enumerate() {
+            let id = &graph.nodes[i].id;
+            match s {
+                study::RunState::Blocked { reason } => problems.push(format!("{id}: {reason}")),
+                s if s.is_runnable() => {
+                    match experiments::preflight::check(&graph.spec(i)?, path) {
+                        Ok(_) => checked += 1,
+                        Err(e) => problems.push(format!("{id}: {e}")),
+                    }
+                }
+                _ => {}
             }
         }
+        anyhow::ensure!(
+            problems.is_empty(),
+            "{}: {} run(s) cannot start:\n  {}",
+            path.display(),
+            problems.len(),
+            problems.join("\n  ")
+        );
     }
     println!(
         "{}: ok (study of {} entries, {} runs; {})",
@@ -292,7 +306,7 @@ fn validate_study(path: &Path, no_files: bool) -> Result<()> {
         if no_files {
             "files not checked".to_string()
         } else {
-            format!("files of the {checked} runs that can start checked")
+            format!("files of the {checked} runs that can start now checked")
         }
     );
     Ok(())

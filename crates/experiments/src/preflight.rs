@@ -100,6 +100,14 @@ fn count_files(dir: &Path) -> usize {
     })
 }
 
+/// The training images a run of `spec` trains on (after the validation split and
+/// `train_limit`), counted without decoding; `None` when the data set is not here.
+pub fn training_images(spec: &Spec) -> Option<usize> {
+    let c = data_counts(spec).ok()?;
+    let n = c.train.checked_sub(spec.dataset.validation_split)?;
+    Some(n.min(spec.dataset.train_limit.unwrap_or(usize::MAX)))
+}
+
 fn data_counts(spec: &Spec) -> Result<DataCounts, Fail> {
     let d = &spec.dataset;
     let root = existing_dir("dataset.root", &d.root).map_err(|(f, m)| {

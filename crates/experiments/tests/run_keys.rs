@@ -80,7 +80,7 @@ fn run_key_follows_the_start_weights() {
     std::fs::create_dir_all(&from).unwrap();
     let weights = from.join("model.safetensors");
     let text =
-        std::fs::read_to_string(repo().join("experiments/resnet20_cifar10_l1_norm_cpu.yaml"))
+        std::fs::read_to_string(repo().join("results/resnet20_cifar10/l1_norm/spec.resolved.yaml"))
             .unwrap()
             .replace(
                 "from: results/resnet20_cifar10/pretrained",

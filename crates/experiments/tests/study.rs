@@ -348,3 +348,72 @@ fn a_failing_run_does_not_stop_the_others_and_is_named() {
     let log = std::fs::read_to_string(&log).unwrap();
     assert!(log.contains("prune.from"), "the log names the cause: {log}");
 }
+
+#[test]
+fn the_cpu_budget_studies_find_every_committed_record() {
+    for (study, runs) in [
+        ("resnet20_cifar10_cpu", 13),
+        ("vgg_cifar10_cpu", 4),
+        ("ablations_cpu", 6),
+    ] {
+        let o = experiments(&["plan", study], "warn");
+        let out = text(&o);
+        assert!(o.status.success(), "{out}");
+        assert!(
+            out.contains(&format!("{runs} runs: {runs} done, 0 to run")),
+            "{study} would recompute committed runs:\n{out}"
+        );
+    }
+}
+
+/// Every file of `dir` (recursively), with its bytes.
+fn snapshot(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                out.push((p.clone(), std::fs::read(&p).unwrap()));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn running_a_cpu_budget_study_rewrites_its_committed_table_byte_for_byte() {
+    for (study, setting) in [
+        ("vgg_cifar10_cpu", "vgg_cifar10"),
+        ("resnet20_cifar10_cpu", "resnet20_cifar10"),
+    ] {
+        let dir = repo().join("results").join(setting);
+        let before = snapshot(&dir);
+        let o = experiments(&[study], "warn");
+        let after = snapshot(&dir);
+        let changed: Vec<String> = before
+            .iter()
+            .zip(&after)
+            .filter(|(a, b)| a != b)
+            .map(|(a, _)| a.0.display().to_string())
+            .collect();
+        if before != after {
+            // Put the committed files back before failing.
+            for (p, bytes) in &before {
+                std::fs::write(p, bytes).unwrap();
+            }
+        }
+        assert!(o.status.success(), "{}", text(&o));
+        assert!(text(&o).contains("0 runs computed now"), "{}", text(&o));
+        assert_eq!(
+            before.len(),
+            after.len(),
+            "{study} added or removed files in {}",
+            dir.display()
+        );
+        assert!(changed.is_empty(), "{study} changed {changed:?}");
+    }
+}

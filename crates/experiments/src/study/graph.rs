@@ -141,6 +141,16 @@ impl RunGraph {
     /// for `macs_from`, the share of MACs its source removed, read from the source's
     /// published record, which must exist).
     pub fn spec(&self, i: usize) -> Result<Spec> {
+        self.spec_inner(i, false)
+    }
+
+    /// Run `i`'s spec for estimates and listings: as [`RunGraph::spec`], but a
+    /// `macs_from` source that has not run yet gives a placeholder share of 50%.
+    pub fn spec_sketch(&self, i: usize) -> Result<Spec> {
+        self.spec_inner(i, true)
+    }
+
+    fn spec_inner(&self, i: usize, sketch: bool) -> Result<Spec> {
         let n = &self.nodes[i];
         let from = n.from.as_ref().map(|s| self.source_dir(s));
         let widths = n
@@ -148,7 +158,11 @@ impl RunGraph {
             .as_ref()
             .map(|s| self.source_dir(s).join("model.json"));
         let pct = match &n.macs_from {
-            Some(s) => Some(macs_removed_pct(&self.source_dir(s))?),
+            Some(s) => match macs_removed_pct(&self.source_dir(s)) {
+                Ok(p) => Some(p),
+                Err(_) if sketch => Some(50.0),
+                Err(e) => return Err(e),
+            },
             None => None,
         };
         let mut value = fill_refs(

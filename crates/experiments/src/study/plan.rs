@@ -59,7 +59,11 @@ pub fn device_class(spec: &Spec) -> &'static str {
 
 /// True when some run of `graph` computes on CUDA here.
 pub fn uses_cuda(graph: &RunGraph) -> bool {
-    (0..graph.nodes.len()).any(|i| graph.spec(i).is_ok_and(|s| device_class(&s) == "Cuda"))
+    (0..graph.nodes.len()).any(|i| {
+        graph
+            .spec_sketch(i)
+            .is_ok_and(|s| device_class(&s) == "Cuda")
+    })
 }
 
 /// The architecture of a model configuration as recorded (`arch` and depth).
@@ -81,8 +85,36 @@ pub struct Estimate {
 /// time of the same method (if any) plus the recorded seconds per epoch times the run's
 /// epochs; records of the same architecture and device class only. Methods without a
 /// selection phase may use any record of the architecture (an upper bound for a pruned
-/// model). `None`: no such record.
-pub fn estimate(spec: &Spec, method: &str, records: &[RateRecord]) -> Option<Estimate> {
+/// model). Records of the study's setting are preferred; epoch times are scaled to the
+/// run's training images. `None`: no such record, or the data set is not here to count.
+pub fn estimate(
+    spec: &Spec,
+    method: &str,
+    setting: &str,
+    images: usize,
+    records: &[RateRecord],
+) -> Option<Estimate> {
+    // Records of the same table first (the same model, data and machine class), then
+    // any.
+    let in_setting: Vec<RateRecord> = records
+        .iter()
+        .filter(|r| r.path.components().any(|c| c.as_os_str() == setting))
+        .cloned()
+        .collect();
+    estimate_from(spec, method, images as f64, &in_setting)
+        .or_else(|| estimate_from(spec, method, images as f64, records))
+}
+
+fn estimate_from(
+    spec: &Spec,
+    method: &str,
+    images: f64,
+    records: &[RateRecord],
+) -> Option<Estimate> {
+    // An epoch's time follows the images it trains on.
+    let epoch = |r: &RateRecord| {
+        r.summary.mean_epoch_seconds * images / (r.summary.train_images.max(1) as f64)
+    };
     let cfg = crate::model_config(spec).ok()?;
     let arch = arch_of(&serde_json::to_value(&cfg).ok()?);
     let device = device_class(spec);
@@ -98,31 +130,65 @@ pub fn estimate(spec: &Spec, method: &str, records: &[RateRecord]) -> Option<Est
             && r.summary.epochs > 0
     };
     let epochs = spec.train.epochs as f64;
-    if let Some(r) = records
+    // The median over every record of the same method (times vary with the load of
+    // the machine they ran on).
+    let mut own: Vec<Estimate> = records
         .iter()
         .filter(same)
-        .find(|r| r.summary.method == method)
-    {
-        // Selection includes Network Slimming's sparsity epochs.
-        let selection = r
-            .summary
-            .pruning
-            .as_ref()
-            .map_or(0.0, |p| p.selection_seconds);
-        return Some(Estimate {
-            seconds: selection + r.summary.mean_epoch_seconds * epochs,
-            from: r.path.clone(),
-        });
+        .filter(|r| r.summary.method == method)
+        .map(|r| {
+            // Selection scales with C2S2's iterations and Network Slimming's sparsity
+            // epochs (part of its selection time).
+            let selection = r.summary.pruning.as_ref().map_or(0.0, |p| {
+                p.selection_seconds * selection_scale(spec, &p.options)
+            });
+            Estimate {
+                seconds: selection + epoch(r) * epochs,
+                from: r.path.clone(),
+            }
+        })
+        .collect();
+    if !own.is_empty() {
+        own.sort_by(|a, b| a.seconds.total_cmp(&b.seconds));
+        return Some(own.swap_remove(own.len() / 2));
     }
     if matches!(method, "unpruned" | "l1_norm" | "random" | "scratch") {
         // The largest model of the architecture: its epochs take longest.
         let r = records.iter().filter(same).max_by_key(|r| r.summary.macs)?;
         return Some(Estimate {
-            seconds: r.summary.mean_epoch_seconds * epochs,
+            seconds: epoch(r) * epochs,
             from: r.path.clone(),
         });
     }
     None
+}
+
+/// How much longer `spec`'s selection phase is than a recorded one with `options`:
+/// the ratio of C2S2's selection + recovery iterations, or of Network Slimming's
+/// sparsity epochs (1 when neither applies or the record lacks the option).
+fn selection_scale(spec: &Spec, options: &serde_json::Value) -> f64 {
+    let Some(p) = &spec.prune else {
+        return 1.0;
+    };
+    let ratio = |own: f64, recorded: Option<f64>| match recorded {
+        Some(r) if r > 0.0 => own / r,
+        _ => 1.0,
+    };
+    if let Some(c) = &p.c2s2 {
+        let own = (c.selection.iterations + c.recovery.iterations) as f64;
+        let rec = options["selection"]["iterations"]
+            .as_f64()
+            .zip(options["recovery"]["iterations"].as_f64())
+            .map(|(a, b)| a + b);
+        return ratio(own, rec);
+    }
+    if let Some(sl) = &p.slimming {
+        return ratio(
+            sl.sparsity_epochs as f64,
+            options["sparsity_epochs"].as_f64(),
+        );
+    }
+    1.0
 }
 
 /// `1 h 05 min`, `12 min`, `40 s`.
@@ -140,7 +206,11 @@ pub fn duration(seconds: f64) -> String {
 /// The plan as text: one line per run, then the totals.
 pub fn render(graph: &RunGraph, states: &[RunState]) -> String {
     let study = &graph.study;
-    let records = rate_records(&study.section.results);
+    // The study's own records and those of the project's results/ folder.
+    let mut records = rate_records(&study.section.results);
+    if study.section.results != Path::new("results") {
+        records.extend(rate_records(Path::new("results")));
+    }
     let mut out = String::new();
     let _ = writeln!(
         out,
@@ -162,6 +232,7 @@ pub fn render(graph: &RunGraph, states: &[RunState]) -> String {
         "{:width$}  {:9}  {:9}  state",
         "run", "method", "estimate"
     );
+    let mut counts = std::collections::HashMap::new();
     let mut total = 0.0;
     let mut unknown = 0;
     let mut todo = 0;
@@ -172,10 +243,24 @@ pub fn render(graph: &RunGraph, states: &[RunState]) -> String {
             "-".to_string()
         } else {
             todo += 1;
-            let e = graph
-                .spec(i)
-                .ok()
-                .and_then(|spec| estimate(&spec, n.method_name(), &records));
+            let e = graph.spec_sketch(i).ok().and_then(|spec| {
+                // Counting a data set lists its folders: once per data set.
+                let key = (
+                    spec.dataset.root.clone(),
+                    spec.dataset.validation_split,
+                    spec.dataset.train_limit,
+                );
+                let images = *counts
+                    .entry(key)
+                    .or_insert_with(|| crate::preflight::training_images(&spec));
+                estimate(
+                    &spec,
+                    n.method_name(),
+                    &study.section.setting,
+                    images?,
+                    &records,
+                )
+            });
             match e {
                 Some(e) => {
                     total += e.seconds;
@@ -207,13 +292,18 @@ pub fn render(graph: &RunGraph, states: &[RunState]) -> String {
         "{} runs: {done} done, {todo} to run",
         graph.nodes.len()
     );
-    if todo > 0 {
+    if todo > 0 && unknown == todo {
         let _ = write!(
             out,
-            "; about {} on {device} one after another{}",
+            "; their time is unknown (no record of the same method and model on {device}, or the data set is not here)"
+        );
+    } else if todo > 0 {
+        let _ = write!(
+            out,
+            "; about {} on {device} one after another (recorded rates of the same model, scaled by epochs and iterations){}",
             duration(total),
             if unknown > 0 {
-                format!(", plus {unknown} of unknown length (no record of the same method and model on {device})")
+                format!(", plus {unknown} of unknown length (no record of the same method and model on {device}, or the data set is not here)")
             } else {
                 String::new()
             }
