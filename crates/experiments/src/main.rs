@@ -140,7 +140,17 @@ fn dispatch(cli: Cli) -> Result<()> {
             batch,
         }) => {
             let spec = match spec {
-                Some(arg) => Some(Spec::load(&resolve_spec_path(&arg)?)?),
+                Some(arg) => {
+                    let path = resolve_spec_path(&arg)?;
+                    if study::file_is_study(&path) {
+                        // A study's runs share their data set: its first run's.
+                        let graph = study::load_graph(&path, None)?;
+                        anyhow::ensure!(!graph.nodes.is_empty(), "{}: no runs", path.display());
+                        Some(graph.spec_sketch(0)?)
+                    } else {
+                        Some(Spec::load(&path)?)
+                    }
+                }
                 None => None,
             };
             experiments::inspect::eval_model(&model_dir, &dataset, spec.as_ref(), batch)

@@ -417,3 +417,24 @@ fn running_a_cpu_budget_study_rewrites_its_committed_table_byte_for_byte() {
         assert!(changed.is_empty(), "{study} changed {changed:?}");
     }
 }
+
+#[test]
+fn the_study_example_of_the_spec_reference_parses() {
+    let doc = std::fs::read_to_string(repo().join("experiments/README.md")).unwrap();
+    let after = doc.split("## Studies").nth(1).unwrap();
+    let yaml = after
+        .split("```yaml\n")
+        .nth(1)
+        .unwrap()
+        .split("```")
+        .next()
+        .unwrap();
+    let study =
+        Study::parse(yaml, Path::new("experiments/README.md")).unwrap_or_else(|e| panic!("{e}"));
+    let g = RunGraph::new(study);
+    let ids: Vec<&str> = g.nodes.iter().map(|n| n.id.as_str()).collect();
+    assert!(
+        ids.contains(&"l1_norm_loose/seed2") && ids.contains(&"slimming_tight/seed0"),
+        "{ids:?}"
+    );
+}
