@@ -111,9 +111,19 @@ fn estimate_from(
     images: f64,
     records: &[RateRecord],
 ) -> Option<Estimate> {
-    // An epoch's time follows the images it trains on.
+    // An epoch's time follows the images it trains on and the size of the model (the
+    // unpruned one a pruning run starts from, on both sides).
+    let cfg = crate::model_config(spec).ok()?;
+    let macs = cfg.cost(cfg.default_input_hw()).macs() as f64;
     let epoch = |r: &RateRecord| {
-        r.summary.mean_epoch_seconds * images / (r.summary.train_images.max(1) as f64)
+        let recorded = r
+            .summary
+            .pruning
+            .as_ref()
+            .map_or(r.summary.macs, |p| p.start_macs)
+            .max(1) as f64;
+        r.summary.mean_epoch_seconds * images / (r.summary.train_images.max(1) as f64) * macs
+            / recorded
     };
     let cfg = crate::model_config(spec).ok()?;
     let arch = arch_of(&serde_json::to_value(&cfg).ok()?);
