@@ -265,7 +265,7 @@ fn segmentation_runs_fill_mean_iu_and_pixel_accuracy_not_top1() {
 
 #[test]
 fn latency_files_without_the_load_column_still_load() {
-    // Written before `others_load_pct` was recorded (sessions 1-7).
+    // Written before `others_load_pct` was recorded (before 2026-11-29).
     let tmp = tempfile::tempdir().unwrap();
     let path = tmp.path().join("latency.csv");
     std::fs::write(

@@ -20,7 +20,7 @@ pub struct Cli {
     #[arg(long)]
     pub stop_after_epochs: Option<usize>,
     /// Root folder of run directories, overriding the spec's `output` (e.g. a folder
-    /// outside the checkout for runs that span sessions).
+    /// outside the checkout for runs that outlive the checkout).
     #[arg(long)]
     pub output: Option<PathBuf>,
     /// Studies: worker processes running ready runs side by side (CPU: the cores are
