@@ -18,7 +18,7 @@ use tch::{Device, Kind, Tensor};
 pub fn bench_model(name: &str) -> Result<ModelConfig> {
     let path = Path::new(name);
     if path.exists() {
-        return crate::inspect::read_model_config(path);
+        return crate::model_dir::read_model_config(path);
     }
     Ok(match name {
         "resnet20" => ModelConfig::ResnetCifar(ResNetCifarConfig::resnet(20, Shortcut::A)),

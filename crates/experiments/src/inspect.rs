@@ -1,7 +1,7 @@
 //! Commands that look at models rather than train them: the reference counts of every
 //! architecture (`models`), the test accuracy of a saved model (`eval`) and what a
 //! channel of each of its layers costs (`channel-costs`).
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use anyhow::{Context, Result};
 use models::{
@@ -14,9 +14,9 @@ use crate::spec::Spec;
 /// accuracy (top-1 / top-5, or mean IU for segmentation), parameters and MACs: on the
 /// test split of `spec`'s data set when given, else on CIFAR-10 at `dataset`.
 pub fn eval_model(dir: &Path, dataset: &Path, spec: Option<&Spec>, batch: usize) -> Result<()> {
-    let cfg = read_model_config(dir)?;
+    let cfg = crate::model_dir::read_model_config(dir)?;
     let device = tch::Device::cuda_if_available();
-    let model = crate::prune::load_model_dir(dir, &cfg, device)?;
+    let model = crate::model_dir::load_model_dir(dir, &cfg, device)?;
     let test: Box<dyn datasets::BatchSource> = match spec {
         Some(s) => crate::data::load(s)?.test,
         None => {
@@ -47,24 +47,6 @@ pub fn eval_model(dir: &Path, dataset: &Path, spec: Option<&Spec>, batch: usize)
         group(cost.macs())
     );
     Ok(())
-}
-
-/// The width configuration file a model argument names: `model.json` inside a model
-/// folder, else the path itself.
-pub fn model_json_path(path: &Path) -> PathBuf {
-    if path.is_dir() {
-        path.join("model.json")
-    } else {
-        path.to_path_buf()
-    }
-}
-
-/// Reads a width configuration: `path` is a model folder or its `model.json`.
-pub fn read_model_config(path: &Path) -> Result<ModelConfig> {
-    let json = model_json_path(path);
-    let bytes = std::fs::read(&json).with_context(|| format!("reading {}", json.display()))?;
-    serde_json::from_slice(&bytes)
-        .with_context(|| format!("{} is not a model width configuration", json.display()))
 }
 
 /// Prints what one channel of each prunable layer (and stage group, with `groups`)

@@ -10,8 +10,9 @@ use tch::{Device, Kind, Tensor};
 
 pub use analysis::latency::{write_latency_csv as write_csv, Latency};
 
-use crate::inspect::{group, read_model_config};
-use crate::prune::load_model_dir;
+use crate::inspect::group;
+use crate::model_dir::load_model_dir;
+use crate::model_dir::read_model_config;
 
 /// Measures every model folder at every batch size in every memory layout
 /// (`channels_last` values); models and layouts are interleaved repeat by repeat, so a

@@ -164,7 +164,7 @@ fn dispatch(cli: Cli) -> Result<()> {
             device,
             layout,
         }) => {
-            let cfg = experiments::inspect::read_model_config(&model)?;
+            let cfg = experiments::model_dir::read_model_config(&model)?;
             anyhow::ensure!(batch >= 1, "--batch must be at least 1");
             anyhow::ensure!(repeats >= 1, "--repeats must be at least 1");
             let device = device.device()?;
@@ -275,7 +275,7 @@ fn run_spec(spec: &Spec, file: &Path, cli: &Cli) -> Result<()> {
     }
     let md = table::markdown(&summaries);
     let out = spec.output.join(&spec.name).join("results.md");
-    run::write_atomic(&out, md.as_bytes())?;
+    experiments::atomic::write_atomic(&out, md.as_bytes())?;
     println!("{md}\n(written to {})", out.display());
     Ok(())
 }

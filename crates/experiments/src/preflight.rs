@@ -209,11 +209,11 @@ fn model_folders(spec: &Spec) -> Result<(), Fail> {
     if let Some(from) = &p.from {
         let dir = existing_dir("prune.from", from)?;
         let cfg = crate::model_config(spec).map_err(|e| ("model".to_string(), e.to_string()))?;
-        crate::prune::load_model_dir(&dir, &cfg, tch::Device::Cpu)
+        crate::model_dir::load_model_dir(&dir, &cfg, tch::Device::Cpu)
             .map_err(|e| ("prune.from".to_string(), format!("{e:#}")))?;
     }
     if let Some(w) = &p.widths_from {
-        crate::inspect::read_model_config(&resolve_root(w))
+        crate::model_dir::read_model_config(&resolve_root(w))
             .map_err(|e| ("prune.widths_from".to_string(), format!("{e:#}")))?;
     }
     Ok(())

@@ -3,8 +3,8 @@
 use std::path::Path;
 use std::time::Instant;
 
-use anyhow::{bail, Context, Result};
-use engine::{evaluate, fit, load_weights, save_weights, TrainData};
+use anyhow::{Context, Result};
+use engine::{evaluate, fit, save_weights, TrainData};
 use models::ModelConfig;
 use pruner::c2s2::run_c2s2;
 use pruner::{
@@ -14,52 +14,12 @@ use pruner::{
 use tch::nn::VarStore;
 use tch::{Device, Kind};
 
+use crate::atomic::write_atomic;
 use crate::data::{resolve_root, DataSplits};
-use crate::model_config;
-use crate::run::{train_config, write_atomic, RunOptions};
+use crate::model_dir::{load_model_dir, read_model_config};
+use crate::resolve::{model_config, train_config};
 use crate::spec::{ModelSpec, PruneMethod, Spec};
 use crate::summary::{test_result, FinishedRun, LayerWidth, PruningRecord, Summary};
-
-/// Loads a model folder (`model.json` + `model.safetensors`), checking that its widths
-/// are the ones the spec's `model` section describes.
-pub fn load_model_dir(dir: &Path, expected: &ModelConfig, device: Device) -> Result<PrunedModel> {
-    let json = dir.join("model.json");
-    let cfg = crate::inspect::read_model_config(dir)?;
-    cfg.validate()
-        .with_context(|| format!("{}: invalid widths", json.display()))?;
-    if &cfg != expected {
-        bail!(
-            "{} describes another network than the spec's `model` section ({} vs {})",
-            json.display(),
-            cfg.arch_name(),
-            expected.arch_name()
-        );
-    }
-    let weights = dir.join("model.safetensors");
-    if !weights.is_file() {
-        // A results folder can hold a run's record without its weights (large models are
-        // not committed): say which spec produces them.
-        let spec = analysis::record::Summary::read(&dir.join("summary.json"))
-            .map(|s| s.spec_name)
-            .unwrap_or_else(|_| "<the spec that trained it>".into());
-        bail!(
-            "{} is missing: this folder holds the record of a run but not its weights; \
-             produce them with `cargo run --release -p experiments -- {spec}` and \
-             `experiments publish <its run directory> {}`",
-            weights.display(),
-            dir.display()
-        );
-    }
-    let vs = VarStore::new(device);
-    let net = cfg.build(&vs.root())?;
-    load_weights(&vs, &weights)
-        .with_context(|| format!("loading the model in {}", dir.display()))?;
-    Ok(PrunedModel {
-        config: cfg,
-        vs,
-        net,
-    })
-}
 
 /// The target widths of `l1_norm`, `random` and `scratch`.
 fn target_config(spec: &Spec) -> Result<ModelConfig> {
@@ -78,7 +38,7 @@ fn target_config(spec: &Spec) -> Result<ModelConfig> {
         .widths_from
         .as_ref()
         .expect("validated: widths or widths_from");
-    crate::inspect::read_model_config(&resolve_root(f)).context("prune.widths_from")
+    read_model_config(&resolve_root(f)).context("prune.widths_from")
 }
 
 /// Runs one seed of a pruning spec; `None` when stopped early (it resumes).
@@ -88,13 +48,13 @@ pub fn prune_one(
     device: Device,
     data: &DataSplits,
     dir: &Path,
-    opts: &RunOptions,
+    stop_after_epochs: Option<usize>,
 ) -> Result<Option<Summary>> {
     let p = spec.prune.as_ref().expect("a prune spec");
     let start_cfg = model_config(spec)?;
     let hw = start_cfg.default_input_hw();
     let mut tc = train_config(spec, seed, device);
-    tc.stop_after_epochs = opts.stop_after_epochs;
+    tc.stop_after_epochs = stop_after_epochs;
     let eval = |m: &PrunedModel| -> Result<_> {
         Ok(test_result(evaluate(
             m.net.as_ref(),
@@ -169,7 +129,7 @@ pub fn prune_one(
                         milestones.retain(|&m| m < sl.sparsity_epochs);
                     }
                     sc.label = format!("{} sparsity", sc.label);
-                    sc.stop_after_epochs = opts.stop_after_epochs;
+                    sc.stop_after_epochs = stop_after_epochs;
                     sc.l1_subgradient = Some(engine::L1Subgradient {
                         tensors: bn_scale_names(&start.config)?,
                         strength: sl.sparsity,

@@ -8,7 +8,8 @@ use tch::Device;
 pub use analysis::record::{LayerWidth, PruningRecord, Summary, TestResult, SUMMARY_SCHEMA};
 
 use crate::data::DataSplits;
-use crate::run::{run_key, schedule_label};
+use crate::resolve::schedule_label;
+use crate::run_key::run_key;
 use crate::spec::Spec;
 
 /// A test-set evaluation as recorded.

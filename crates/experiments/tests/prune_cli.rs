@@ -222,7 +222,7 @@ fn a_model_folder_that_does_not_fit_is_refused() {
     let o = experiments(&[path.to_str().unwrap()]);
     assert!(!o.status.success());
     assert!(
-        text(&o).contains("bare/model.safetensors is missing") && text(&o).contains("-- base`"),
+        text(&o).contains("bare/model.safetensors is missing") && text(&o).contains("(`base`)"),
         "{}",
         text(&o)
     );

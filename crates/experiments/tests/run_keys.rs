@@ -6,7 +6,7 @@
 //! named files are missing here (e.g. a data set's class list) are skipped.
 use std::path::Path;
 
-use experiments::run::{hashed_inputs, run_key};
+use experiments::run_key::{hashed_inputs, run_key};
 use experiments::spec::Spec;
 
 mod common;

@@ -109,6 +109,17 @@ pub enum DatasetName {
     Voc2011,
 }
 
+impl DatasetName {
+    /// The data set's class count (ImageNet: the full 1,000).
+    pub fn num_classes(self) -> i64 {
+        match self {
+            DatasetName::Cifar10 => 10,
+            DatasetName::Imagenet => 1000,
+            DatasetName::Voc2011 => 21,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DatasetSpec {

@@ -84,7 +84,7 @@ fn model(s: &Spec) -> Check {
         );
     }
     if let Some(n) = m.num_classes {
-        let needed = crate::num_classes(s.dataset.name);
+        let needed = s.dataset.name.num_classes();
         // ImageNet's count depends on the class list: checked against the data set
         // before a run (preflight).
         let floor = if s.dataset.name == DatasetName::Imagenet {

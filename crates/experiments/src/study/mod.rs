@@ -23,7 +23,8 @@ pub use graph::{RunGraph, RunNode, Source};
 pub use spec::{file_is_study, Study};
 pub use state::{states, RunState};
 
-use crate::run::{execute, run_dir, RunOptions};
+use crate::run::{execute, RunOptions};
+use crate::run_key::run_dir;
 
 impl Study {
     /// Replaces the root of run directories (the `--output` flag).

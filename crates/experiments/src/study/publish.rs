@@ -4,7 +4,7 @@ use std::path::Path;
 
 use anyhow::{Context, Result};
 
-use crate::run::write_atomic;
+use crate::atomic::write_atomic;
 
 /// The records a published run keeps (its weights are written separately).
 pub const RECORDS: [&str; 4] = [
@@ -23,8 +23,8 @@ pub fn publish_run(run_dir: &Path, dest: &Path, half: bool) -> Result<()> {
     crate::summary::Summary::read(&summary)
         .with_context(|| format!("{} is not a finished run", run_dir.display()))?;
     std::fs::create_dir_all(dest).with_context(|| format!("creating {}", dest.display()))?;
-    let cfg = crate::inspect::read_model_config(run_dir)?;
-    let model = crate::prune::load_model_dir(run_dir, &cfg, tch::Device::Cpu)?;
+    let cfg = crate::model_dir::read_model_config(run_dir)?;
+    let model = crate::model_dir::load_model_dir(run_dir, &cfg, tch::Device::Cpu)?;
     let kind = if half {
         tch::Kind::Half
     } else {

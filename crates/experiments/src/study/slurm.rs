@@ -16,7 +16,7 @@ use super::graph::RunGraph;
 use super::local::publish_finished;
 use super::spec::SlurmSection;
 use super::state::{states, RunState};
-use crate::run::write_atomic;
+use crate::atomic::write_atomic;
 
 /// Options of [`submit`]: the study's `slurm:` section with the command line's flags
 /// laid over it.

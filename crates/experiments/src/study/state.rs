@@ -4,7 +4,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 use super::graph::{RunGraph, Source};
-use crate::run::{hashed_inputs, identity_without_files, run_dir, run_key};
+use crate::run_key::{hashed_inputs, identity_without_files, run_dir, run_key};
 use crate::spec::Spec;
 
 /// The state of one run.
