@@ -43,14 +43,24 @@ pub type Result<T, E = AnalysisError> = std::result::Result<T, E>;
 /// Writes `bytes` to `path` atomically: a temporary file beside it, then a rename, so a
 /// reader never sees half a file and a failed write leaves the old one intact.
 pub fn write_atomic(path: &std::path::Path, bytes: &[u8]) -> Result<()> {
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).map_err(|e| AnalysisError::io(dir, e))?;
-    }
-    let mut tmp = path.as_os_str().to_owned();
-    tmp.push(".tmp");
-    let tmp = PathBuf::from(tmp);
-    std::fs::write(&tmp, bytes).map_err(|e| AnalysisError::io(&tmp, e))?;
-    std::fs::rename(&tmp, path).map_err(|e| AnalysisError::io(path, e))
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(std::path::Path::new("."));
+    std::fs::create_dir_all(dir).map_err(|e| AnalysisError::io(dir, e))?;
+    // A uniquely named temporary file: processes writing the same file at once never
+    // share one.
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".write-")
+        .suffix(".tmp")
+        // The mode a plain write would give (tempfile's own is 0600).
+        .permissions(std::os::unix::fs::PermissionsExt::from_mode(0o644))
+        .tempfile_in(dir)
+        .map_err(|e| AnalysisError::io(dir, e))?;
+    std::io::Write::write_all(&mut tmp, bytes).map_err(|e| AnalysisError::io(tmp.path(), e))?;
+    tmp.persist(path)
+        .map_err(|e| AnalysisError::io(path, e.error))?;
+    Ok(())
 }
 
 /// Reads every row of a CSV file with a header into `T`.

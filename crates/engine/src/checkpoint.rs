@@ -22,23 +22,35 @@ fn write_err(path: &Path, e: impl ToString) -> EngineError {
     }
 }
 
-fn tmp_path(path: &Path) -> PathBuf {
-    let mut s = path.as_os_str().to_owned();
-    s.push(".tmp");
-    PathBuf::from(s)
+/// A uniquely named temporary file beside `path` (processes writing the same file at
+/// once never share one), renamed onto `path` by `persist`.
+fn temp_beside(path: &Path) -> Result<tempfile::NamedTempFile, EngineError> {
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    tempfile::Builder::new()
+        .prefix(".write-")
+        .suffix(".tmp")
+        // The mode a plain write would give (tempfile's own is 0600).
+        .permissions(std::os::unix::fs::PermissionsExt::from_mode(0o644))
+        .tempfile_in(dir)
+        .map_err(|e| write_err(path, e))
 }
 
 /// Writes `bytes` to `path` atomically.
 pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), EngineError> {
-    let tmp = tmp_path(path);
-    fs::write(&tmp, bytes).map_err(|e| write_err(&tmp, e))?;
-    fs::rename(&tmp, path).map_err(|e| write_err(path, e))
+    let tmp = temp_beside(path)?;
+    fs::write(tmp.path(), bytes).map_err(|e| write_err(tmp.path(), e))?;
+    tmp.persist(path).map_err(|e| write_err(path, e.error))?;
+    Ok(())
 }
 
 fn write_tensors_atomic(path: &Path, tensors: &[(String, Tensor)]) -> Result<(), EngineError> {
-    let tmp = tmp_path(path);
-    Tensor::write_safetensors(tensors, &tmp).map_err(|e| write_err(&tmp, e))?;
-    fs::rename(&tmp, path).map_err(|e| write_err(path, e))
+    let tmp = temp_beside(path)?;
+    Tensor::write_safetensors(tensors, tmp.path()).map_err(|e| write_err(tmp.path(), e))?;
+    tmp.persist(path).map_err(|e| write_err(path, e.error))?;
+    Ok(())
 }
 
 fn read_tensors(path: &Path) -> Result<Vec<(String, Tensor)>, EngineError> {

@@ -36,4 +36,4 @@ pub use seeding::seed_exclusive;
 pub use snapshot::SnapshotDir;
 pub use steps::{train_iterations, StepStats};
 pub use task::{loss, SegmentationMetrics, IGNORE_LABEL};
-pub use train::{fit, L1Subgradient, TrainConfig, TrainData, TrainOutcome};
+pub use train::{fit, GradientHook, TrainConfig, TrainData, TrainOutcome};

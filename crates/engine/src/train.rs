@@ -36,17 +36,19 @@ pub struct TrainConfig {
     pub label: String,
     /// Stop (as if killed) after this many epochs in this call; the run resumes later.
     pub stop_after_epochs: Option<usize>,
-    /// An L1 penalty's subgradient `strength * sign(t)` added to the gradient of the
-    /// named variables before each step (Network Slimming's sparsity training on BN
-    /// scales).
-    pub l1_subgradient: Option<L1Subgradient>,
+    /// Method logic called after each backward pass, before the optimizer step (e.g.
+    /// Network Slimming's sparsity subgradient on BN scales, in the pruner crate).
+    pub gradient_hook: Option<std::sync::Arc<dyn GradientHook>>,
 }
 
-/// See [`TrainConfig::l1_subgradient`].
-#[derive(Debug, Clone, PartialEq)]
-pub struct L1Subgradient {
-    pub tensors: Vec<String>,
-    pub strength: f64,
+/// Changes gradients between the backward pass and the optimizer step: how a pruning
+/// method adds its own term to training without the loop knowing the method.
+pub trait GradientHook: std::fmt::Debug + Send + Sync {
+    /// The variables (by name) whose gradients it changes, resolved once per epoch.
+    fn tensors(&self) -> Vec<String>;
+    /// Changes the gradients of `vars` (in the order of [`GradientHook::tensors`]; called
+    /// under `no_grad`, after `backward`, before `step`).
+    fn after_backward(&self, vars: &[Tensor]);
 }
 
 /// The images a run trains on, and the held-out validation images it reports (each
@@ -108,17 +110,17 @@ pub fn fit(
             break;
         }
         let epoch = state.epochs_done;
-        let l1_handles: Vec<tch::Tensor> = match &cfg.l1_subgradient {
-            Some(l1) => {
+        let hooked: Vec<Tensor> = match &cfg.gradient_hook {
+            Some(h) => {
                 let vars = vs.variables();
-                l1.tensors
+                h.tensors()
                     .iter()
                     .filter_map(|n| vars.get(n).map(|t| t.shallow_clone()))
                     .collect()
             }
             None => Vec::new(),
         };
-        let m = train_epoch(net, &mut sgd, cfg, data.train, epoch, &l1_handles)?;
+        let m = train_epoch(net, &mut sgd, cfg, data.train, epoch, &hooked)?;
         let val = match data.val {
             Some(v) => Some(evaluate(
                 net,
@@ -163,7 +165,7 @@ fn train_epoch(
     cfg: &TrainConfig,
     set: &dyn BatchSource,
     epoch: usize,
-    l1: &[tch::Tensor],
+    hooked: &[Tensor],
 ) -> Result<EpochMetrics, EngineError> {
     let batches = set.train_batches(cfg.batch_size, cfg.seed, epoch as u64);
     let n_batches = batches.num_batches().max(1);
@@ -225,15 +227,8 @@ fn train_epoch(
             let loss = crate::task::loss(&logits, &labels);
             sgd.zero_grad();
             loss.backward();
-            if let Some(l) = &cfg.l1_subgradient {
-                tch::no_grad(|| {
-                    for t in l1 {
-                        let mut g = t.grad();
-                        if g.defined() {
-                            let _ = g.g_add_(&(t.sign() * l.strength));
-                        }
-                    }
-                });
+            if let Some(h) = &cfg.gradient_hook {
+                tch::no_grad(|| h.after_backward(hooked));
             }
             sgd.step(lr);
             let bs = labels.size()[0] as usize;

@@ -65,7 +65,7 @@ fn config(epochs: usize, stop: Option<usize>) -> TrainConfig {
         precision: Precision::Fp32,
         label: "test".into(),
         stop_after_epochs: stop,
-        l1_subgradient: None,
+        gradient_hook: None,
     }
 }
 

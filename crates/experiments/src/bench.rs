@@ -8,7 +8,7 @@ use anyhow::{Context, Result};
 use datasets::{Augment, BatchIter, BatchSource, Cifar10, CIFAR10_NORMALIZATION};
 use engine::stats::median;
 use engine::{to_channels_last, Sgd, SgdConfig};
-use models::{ModelConfig, ResNet18Config, ResNetCifarConfig, Shortcut, VggCifarConfig};
+use models::ModelConfig;
 use serde_json::json;
 use tch::nn::VarStore;
 use tch::{Device, Kind, Tensor};
@@ -20,14 +20,22 @@ pub fn bench_model(name: &str) -> Result<ModelConfig> {
     if path.exists() {
         return crate::model_dir::read_model_config(path);
     }
-    Ok(match name {
-        "resnet20" => ModelConfig::ResnetCifar(ResNetCifarConfig::resnet(20, Shortcut::A)),
-        "vgg16" => ModelConfig::Vgg16Cifar(VggCifarConfig::default()),
-        "resnet18" => ModelConfig::Resnet18(ResNet18Config::default()),
-        other => anyhow::bail!(
-            "unknown bench model `{other}`: resnet20, vgg16, resnet18 or a model folder"
-        ),
-    })
+    use crate::spec::{Arch, ShortcutSpec};
+    // Short names, or any `model.arch` of a spec, at the default widths.
+    let arch = match name {
+        "resnet20" => Arch::Resnet20Cifar,
+        "vgg16" => Arch::Vgg16Cifar,
+        other => serde_json::from_value(serde_json::Value::String(other.into())).map_err(|_| {
+            anyhow::anyhow!(
+                "unknown bench model `{other}`: resnet20, vgg16, an architecture of `model.arch` or a model folder"
+            )
+        })?,
+    };
+    Ok(crate::resolve::default_config(
+        arch,
+        ShortcutSpec::A,
+        arch.dataset().num_classes(),
+    ))
 }
 
 /// A step benchmark's workload: which model (see [`bench_model`]), its batch, and how

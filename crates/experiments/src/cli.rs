@@ -263,17 +263,12 @@ pub enum DeviceArg {
 }
 
 impl DeviceArg {
+    /// The device, chosen as a spec's `device` field is.
     pub fn device(self) -> Result<tch::Device> {
-        Ok(match self {
-            Self::Cpu => tch::Device::Cpu,
-            Self::Cuda => {
-                anyhow::ensure!(
-                    tch::Cuda::is_available(),
-                    "--device cuda: libtorch sees no CUDA device"
-                );
-                tch::Device::Cuda(0)
-            }
-            Self::Auto => tch::Device::cuda_if_available(),
+        experiments::resolve::pick_device(match self {
+            Self::Cpu => experiments::spec::DeviceSpec::Cpu,
+            Self::Cuda => experiments::spec::DeviceSpec::Cuda,
+            Self::Auto => experiments::spec::DeviceSpec::Auto,
         })
     }
 }

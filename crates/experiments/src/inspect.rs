@@ -4,9 +4,7 @@
 use std::path::Path;
 
 use anyhow::{Context, Result};
-use models::{
-    Fcn32sConfig, ModelConfig, ResNet18Config, ResNetCifarConfig, Shortcut, VggCifarConfig,
-};
+use models::ModelConfig;
 
 use crate::spec::Spec;
 
@@ -15,7 +13,7 @@ use crate::spec::Spec;
 /// test split of `spec`'s data set when given, else on CIFAR-10 at `dataset`.
 pub fn eval_model(dir: &Path, dataset: &Path, spec: Option<&Spec>, batch: usize) -> Result<()> {
     let cfg = crate::model_dir::read_model_config(dir)?;
-    let device = tch::Device::cuda_if_available();
+    let device = crate::resolve::pick_device(crate::spec::DeviceSpec::Auto)?;
     let model = crate::model_dir::load_model_dir(dir, &cfg, device)?;
     let test: Box<dyn datasets::BatchSource> = match spec {
         Some(s) => crate::data::load(s)?.test,
@@ -81,21 +79,31 @@ pub fn print_channel_costs(
 
 /// Prints every architecture's parameters and MACs at its usual input size.
 pub fn print_models() {
+    use crate::spec::{Arch, DatasetName, ShortcutSpec};
+    let default = |arch, shortcut, data: DatasetName| {
+        crate::resolve::default_config(arch, shortcut, data.num_classes())
+    };
     let list = [
         (
             "vgg16_cifar",
-            ModelConfig::Vgg16Cifar(VggCifarConfig::default()),
+            default(Arch::Vgg16Cifar, ShortcutSpec::A, DatasetName::Cifar10),
         ),
         (
             "resnet20_cifar (option A)",
-            ModelConfig::ResnetCifar(ResNetCifarConfig::resnet(20, Shortcut::A)),
+            default(Arch::Resnet20Cifar, ShortcutSpec::A, DatasetName::Cifar10),
         ),
         (
             "resnet20_cifar (option B)",
-            ModelConfig::ResnetCifar(ResNetCifarConfig::resnet(20, Shortcut::B)),
+            default(Arch::Resnet20Cifar, ShortcutSpec::B, DatasetName::Cifar10),
         ),
-        ("resnet18", ModelConfig::Resnet18(ResNet18Config::default())),
-        ("fcn32s", ModelConfig::Fcn32s(Fcn32sConfig::default())),
+        (
+            "resnet18",
+            default(Arch::Resnet18, ShortcutSpec::A, DatasetName::Imagenet),
+        ),
+        (
+            "fcn32s",
+            default(Arch::Fcn32s, ShortcutSpec::A, DatasetName::Voc2011),
+        ),
     ];
     for (name, cfg) in list {
         let hw = cfg.default_input_hw();

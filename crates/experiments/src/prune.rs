@@ -130,10 +130,10 @@ pub fn prune_one(
                     }
                     sc.label = format!("{} sparsity", sc.label);
                     sc.stop_after_epochs = stop_after_epochs;
-                    sc.l1_subgradient = Some(engine::L1Subgradient {
+                    sc.gradient_hook = Some(std::sync::Arc::new(pruner::SlimmingSparsity {
                         tensors: bn_scale_names(&start.config)?,
                         strength: sl.sparsity,
-                    });
+                    }));
                     let out = fit(
                         start.net.as_ref(),
                         &start.vs,

@@ -10,6 +10,39 @@ use tch::Device;
 
 use crate::spec::{Arch, DeviceSpec, ScheduleName, ShortcutSpec, Spec};
 
+/// An architecture at its default widths (the paper's), for `num_classes` classes.
+pub fn default_config(arch: Arch, shortcut: ShortcutSpec, num_classes: i64) -> ModelConfig {
+    let shortcut = match shortcut {
+        ShortcutSpec::A => Shortcut::A,
+        ShortcutSpec::B => Shortcut::B,
+    };
+    match arch {
+        Arch::Vgg16Cifar => ModelConfig::Vgg16Cifar(VggCifarConfig {
+            num_classes,
+            ..VggCifarConfig::default()
+        }),
+        Arch::Resnet20Cifar | Arch::Resnet32Cifar | Arch::Resnet56Cifar => {
+            let depth = match arch {
+                Arch::Resnet20Cifar => 20,
+                Arch::Resnet32Cifar => 32,
+                _ => 56,
+            };
+            ModelConfig::ResnetCifar(ResNetCifarConfig {
+                num_classes,
+                ..ResNetCifarConfig::resnet(depth, shortcut)
+            })
+        }
+        Arch::Resnet18 => ModelConfig::Resnet18(ResNet18Config {
+            num_classes,
+            ..ResNet18Config::default()
+        }),
+        Arch::Fcn32s => ModelConfig::Fcn32s(Fcn32sConfig {
+            num_classes,
+            ..Fcn32sConfig::default()
+        }),
+    }
+}
+
 /// The network a spec describes: the architecture's default widths with the spec's
 /// overrides applied, checked.
 pub fn model_config(s: &Spec) -> Result<ModelConfig, ModelError> {
@@ -18,59 +51,35 @@ pub fn model_config(s: &Spec) -> Result<ModelConfig, ModelError> {
     let nc = m
         .num_classes
         .unwrap_or_else(|| s.dataset.name.num_classes());
-    let cfg = match m.arch {
-        Arch::Vgg16Cifar => {
-            let d = VggCifarConfig::default();
-            ModelConfig::Vgg16Cifar(VggCifarConfig {
-                convs: w.convs.unwrap_or(d.convs),
-                hidden: w.hidden.unwrap_or(d.hidden),
-                num_classes: nc,
-            })
+    let mut cfg = default_config(m.arch, m.shortcut.unwrap_or_default(), nc);
+    match &mut cfg {
+        ModelConfig::Vgg16Cifar(c) => {
+            c.convs = w.convs.unwrap_or(std::mem::take(&mut c.convs));
+            c.hidden = w.hidden.unwrap_or(c.hidden);
         }
-        Arch::Resnet20Cifar | Arch::Resnet32Cifar | Arch::Resnet56Cifar => {
-            let depth = match m.arch {
-                Arch::Resnet20Cifar => 20,
-                Arch::Resnet32Cifar => 32,
-                _ => 56,
-            };
-            let sc = match m.shortcut.unwrap_or_default() {
-                ShortcutSpec::A => Shortcut::A,
-                ShortcutSpec::B => Shortcut::B,
-            };
-            let d = ResNetCifarConfig::resnet(depth, sc);
-            ModelConfig::ResnetCifar(ResNetCifarConfig {
-                stages: w.stages.unwrap_or(d.stages),
-                inner: w.inner.unwrap_or(d.inner),
-                num_classes: nc,
-                ..d
-            })
+        ModelConfig::ResnetCifar(c) => {
+            c.stages = w.stages.unwrap_or(std::mem::take(&mut c.stages));
+            c.inner = w.inner.unwrap_or(std::mem::take(&mut c.inner));
         }
-        Arch::Resnet18 => {
-            let d = ResNet18Config::default();
-            ModelConfig::Resnet18(ResNet18Config {
-                stages: w.stages.unwrap_or(d.stages),
-                inner: w.inner.unwrap_or(d.inner),
-                num_classes: nc,
-            })
+        ModelConfig::Resnet18(c) => {
+            c.stages = w.stages.unwrap_or(std::mem::take(&mut c.stages));
+            c.inner = w.inner.unwrap_or(std::mem::take(&mut c.inner));
         }
-        Arch::Fcn32s => {
-            let d = Fcn32sConfig::default();
-            ModelConfig::Fcn32s(Fcn32sConfig {
-                convs: w.convs.unwrap_or(d.convs),
-                fc6: w.fc6.unwrap_or(d.fc6),
-                fc7: w.fc7.unwrap_or(d.fc7),
-                num_classes: nc,
-            })
+        ModelConfig::Fcn32s(c) => {
+            c.convs = w.convs.unwrap_or(std::mem::take(&mut c.convs));
+            c.fc6 = w.fc6.unwrap_or(c.fc6);
+            c.fc7 = w.fc7.unwrap_or(c.fc7);
         }
-    };
+    }
     cfg.validate()?;
     Ok(cfg)
 }
 
-/// The device a spec asks for. On CUDA, cuDNN's autotuner is switched on: the input
-/// sizes of a run are fixed, so the fastest convolution algorithm is found once.
-pub fn device(spec: &Spec) -> Result<Device> {
-    let device = match spec.device {
+/// The device `want` names here: CUDA device 0, the CPU, or (`auto`) CUDA when
+/// libtorch sees a device, else the CPU. On CUDA, cuDNN's autotuner is switched on: the
+/// input sizes of a run are fixed, so the fastest convolution algorithm is found once.
+pub fn pick_device(want: DeviceSpec) -> Result<Device> {
+    let device = match want {
         DeviceSpec::Auto => Device::cuda_if_available(),
         DeviceSpec::Cpu => Device::Cpu,
         DeviceSpec::Cuda => {
@@ -85,6 +94,11 @@ pub fn device(spec: &Spec) -> Result<Device> {
         tch::Cuda::cudnn_set_benchmark(true);
     }
     Ok(device)
+}
+
+/// The device a spec asks for (see [`pick_device`]).
+pub fn device(spec: &Spec) -> Result<Device> {
+    pick_device(spec.device)
 }
 
 /// Label of the training budget, e.g. `cosine-50ep`.
@@ -134,6 +148,6 @@ pub fn train_config(spec: &Spec, seed: u64, device: Device) -> TrainConfig {
         },
         label: format!("{} seed {seed}", spec.name),
         stop_after_epochs: None,
-        l1_subgradient: None,
+        gradient_hook: None,
     }
 }

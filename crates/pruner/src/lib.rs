@@ -18,5 +18,5 @@ pub use cost::{CostMeter, CostMetric, CostModel, LatencyConfig, LatencyTable};
 pub use error::PruneError;
 pub use mask::{ChannelMask, MaskSet};
 pub use pruning_layer::{mask_from_scores, GateFormat, PruningLayer};
-pub use slimming::{bn_scale_names, slimming_masks, SlimmingBudget};
+pub use slimming::{bn_scale_names, slimming_masks, SlimmingBudget, SlimmingSparsity};
 pub use surgery::{apply_masks_as_gates, full_masks, remove_channels, PrunedModel};

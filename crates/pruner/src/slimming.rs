@@ -120,3 +120,29 @@ impl BnScales {
             .collect()
     }
 }
+
+/// Network Slimming's sparsity training (Liu et al. 2017): the subgradient
+/// `strength * sign(gamma)` of an L1 penalty on the BN scales, added to their gradients
+/// after each backward pass.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SlimmingSparsity {
+    /// The BN scale variables ([`bn_scale_names`]).
+    pub tensors: Vec<String>,
+    /// s of the paper.
+    pub strength: f64,
+}
+
+impl engine::GradientHook for SlimmingSparsity {
+    fn tensors(&self) -> Vec<String> {
+        self.tensors.clone()
+    }
+
+    fn after_backward(&self, vars: &[tch::Tensor]) {
+        for t in vars {
+            let mut g = t.grad();
+            if g.defined() {
+                let _ = g.g_add_(&(t.sign() * self.strength));
+            }
+        }
+    }
+}

@@ -51,6 +51,19 @@ pub enum Arch {
     Fcn32s,
 }
 
+impl Arch {
+    /// The data set this project trains the architecture on.
+    pub fn dataset(self) -> DatasetName {
+        match self {
+            Arch::Vgg16Cifar | Arch::Resnet20Cifar | Arch::Resnet32Cifar | Arch::Resnet56Cifar => {
+                DatasetName::Cifar10
+            }
+            Arch::Resnet18 => DatasetName::Imagenet,
+            Arch::Fcn32s => DatasetName::Voc2011,
+        }
+    }
+}
+
 /// Option A or B shortcuts of CIFAR ResNets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub enum ShortcutSpec {

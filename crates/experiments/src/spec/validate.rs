@@ -108,13 +108,7 @@ fn model(s: &Spec) -> Check {
             );
         }
     }
-    let expected = match m.arch {
-        Arch::Vgg16Cifar | Arch::Resnet20Cifar | Arch::Resnet32Cifar | Arch::Resnet56Cifar => {
-            DatasetName::Cifar10
-        }
-        Arch::Resnet18 => DatasetName::Imagenet,
-        Arch::Fcn32s => DatasetName::Voc2011,
-    };
+    let expected = m.arch.dataset();
     if s.dataset.name != expected {
         return fail(
             "dataset.name",
