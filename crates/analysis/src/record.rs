@@ -166,20 +166,8 @@ pub fn pct_removed(before: u64, after: u64) -> f64 {
     100.0 * (1.0 - after as f64 / before.max(1) as f64)
 }
 
-/// One row of a run's `metrics.csv` (one finished epoch). Accuracies in percent. The
-/// reader's own copy of the schema `engine::EpochMetrics` writes: this crate does not
-/// link libtorch; `experiments/tests/cli.rs` reads an engine-written file with it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct EpochMetrics {
-    pub epoch: usize,
-    pub lr: f64,
-    pub train_loss: f64,
-    pub train_top1: f64,
-    pub val_loss: Option<f64>,
-    pub val_top1: Option<f64>,
-    pub train_seconds: f64,
-    pub images_per_second: f64,
-}
+/// One row of a run's `metrics.csv` (one finished epoch), as the trainer writes it.
+pub use records::EpochMetrics;
 
 /// Reads a `metrics.csv`.
 pub fn read_metrics(path: &Path) -> Result<Vec<EpochMetrics>> {

@@ -1,42 +1,16 @@
 use std::path::Path;
 
-use serde::{Deserialize, Serialize};
-
 use crate::checkpoint::write_atomic;
 use crate::EngineError;
 
-/// What one training epoch measured. Accuracies in percent, times in seconds.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct EpochMetrics {
-    /// 1-based epoch number.
-    pub epoch: usize,
-    /// Learning rate at the end of the epoch.
-    pub lr: f64,
-    pub train_loss: f64,
-    pub train_top1: f64,
-    pub val_loss: Option<f64>,
-    pub val_top1: Option<f64>,
-    /// Wall time of the training part of the epoch.
-    pub train_seconds: f64,
-    /// Training throughput.
-    pub images_per_second: f64,
-}
+pub use records::EpochMetrics;
 
 /// The per-epoch metrics CSV of a run (`metrics.csv`).
 pub struct MetricsLog;
 
 impl MetricsLog {
     /// Column names, in order.
-    pub const COLUMNS: [&'static str; 8] = [
-        "epoch",
-        "lr",
-        "train_loss",
-        "train_top1",
-        "val_loss",
-        "val_top1",
-        "train_seconds",
-        "images_per_second",
-    ];
+    pub const COLUMNS: [&'static str; 8] = EpochMetrics::COLUMNS;
 
     /// Rewrites the whole CSV from `rows` atomically, so it always matches the checkpoint.
     pub fn write(path: &Path, rows: &[EpochMetrics]) -> Result<(), EngineError> {
