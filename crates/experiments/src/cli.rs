@@ -148,8 +148,16 @@ pub enum Command {
     /// warm-up, repeats, median and inter-quartile range at each batch size.
     BenchLatency {
         /// Model folders (model.json + model.safetensors).
-        #[arg(required = true)]
+        #[arg(required_unless_present = "setting")]
         model_dirs: Vec<PathBuf>,
+        /// Time every published model of this setting (repeatable; with a base setting,
+        /// e.g. `ablations`, also the base's unpruned and C2S2 models) in one run, and
+        /// write `<results>/<setting>/latency.csv`, which the tables read.
+        #[arg(long)]
+        setting: Vec<String>,
+        /// Root of the published records, for `--setting`.
+        #[arg(long, default_value = "results")]
+        results: PathBuf,
         #[arg(long, value_delimiter = ',', default_value = "1,128")]
         batches: Vec<i64>,
         #[arg(long, default_value_t = 30)]

@@ -1,7 +1,7 @@
 //! `experiments bench-latency`: forward latency of saved models (unpruned and pruned),
 //! measured the same way for each: warm-up, then repeated timed forward passes in eval
 //! mode without autograd; median and inter-quartile range, at batch 1 and 128.
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::Result;
@@ -116,4 +116,75 @@ pub fn markdown(rows: &[Latency]) -> String {
         );
     }
     out
+}
+
+/// The published models a setting's latency columns compare: every entry folder of
+/// `<results>/<setting>/` with weights, and for a setting compared with a base (the
+/// ablations), the base's unpruned and default C2S2 models.
+pub fn setting_models(results: &Path, setting: &analysis::setting::Setting) -> Vec<PathBuf> {
+    let with_weights =
+        |d: &Path| d.join("model.json").is_file() && d.join("model.safetensors").is_file();
+    let mut out: Vec<PathBuf> = std::fs::read_dir(results.join(setting.name))
+        .map(|rd| rd.flatten().map(|e| e.path()).collect())
+        .unwrap_or_default();
+    out.retain(|d| d.is_dir() && with_weights(d));
+    if let Some(base) = setting.base {
+        for e in ["pretrained", "c2s2"] {
+            let d = results.join(base).join(e);
+            if with_weights(&d) {
+                out.push(d);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// Times the models of every setting in `settings` in one run (so all their speed-ups
+/// share a machine state) and writes each setting's `latency.csv` with the rows of its
+/// models. Returns all rows.
+#[allow(clippy::too_many_arguments)]
+pub fn measure_settings(
+    results: &Path,
+    settings: &[&analysis::setting::Setting],
+    extra: &[PathBuf],
+    batches: &[i64],
+    repeats: usize,
+    warmup: usize,
+    device: Device,
+    layouts: &[bool],
+) -> Result<Vec<Latency>> {
+    let per: Vec<Vec<PathBuf>> = settings
+        .iter()
+        .map(|s| setting_models(results, s))
+        .collect();
+    let mut all: Vec<PathBuf> = extra.to_vec();
+    for d in per.iter().flatten() {
+        if !all.contains(d) {
+            all.push(d.clone());
+        }
+    }
+    anyhow::ensure!(
+        !all.is_empty(),
+        "no model folders with weights under {} for {}",
+        results.display(),
+        settings
+            .iter()
+            .map(|s| s.name)
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    let rows = measure(&all, batches, repeats, warmup, device, layouts)?;
+    for (s, dirs) in settings.iter().zip(&per) {
+        let names: Vec<String> = dirs.iter().map(|d| d.display().to_string()).collect();
+        let own: Vec<Latency> = rows
+            .iter()
+            .filter(|r| names.contains(&r.model_dir))
+            .cloned()
+            .collect();
+        let path = results.join(s.name).join("latency.csv");
+        write_csv(&path, &own)?;
+        tracing::info!("{} models -> {}", dirs.len(), path.display());
+    }
+    Ok(rows)
 }

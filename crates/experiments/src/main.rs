@@ -194,6 +194,8 @@ fn dispatch(cli: Cli) -> Result<()> {
         }) => report(results, published, setting.as_deref()),
         Some(Command::BenchLatency {
             model_dirs,
+            setting,
+            results,
             batches,
             repeats,
             warmup,
@@ -202,14 +204,36 @@ fn dispatch(cli: Cli) -> Result<()> {
             csv,
         }) => {
             anyhow::ensure!(repeats >= 1, "--repeats must be at least 1");
-            let rows = experiments::latency::measure(
-                &model_dirs,
-                &batches,
-                repeats,
-                warmup,
-                device.device()?,
-                layout.channels_last(),
-            )?;
+            let device = device.device()?;
+            let rows = if setting.is_empty() {
+                experiments::latency::measure(
+                    &model_dirs,
+                    &batches,
+                    repeats,
+                    warmup,
+                    device,
+                    layout.channels_last(),
+                )?
+            } else {
+                let settings = setting
+                    .iter()
+                    .map(|n| {
+                        analysis::setting::setting(n).with_context(|| {
+                            format!("--setting {n}: unknown (one of {})", setting_names())
+                        })
+                    })
+                    .collect::<Result<Vec<_>>>()?;
+                experiments::latency::measure_settings(
+                    &results,
+                    &settings,
+                    &model_dirs,
+                    &batches,
+                    repeats,
+                    warmup,
+                    device,
+                    layout.channels_last(),
+                )?
+            };
             print!("{}", experiments::latency::markdown(&rows));
             if let Some(p) = csv {
                 experiments::latency::write_csv(&p, &rows)?;
@@ -384,13 +408,18 @@ fn run_study(path: &Path, cli: &Cli) -> Result<()> {
     Ok(())
 }
 
+/// The settings `report` knows, comma-separated.
+fn setting_names() -> String {
+    let names: Vec<&str> = analysis::setting::SETTINGS.iter().map(|s| s.name).collect();
+    names.join(", ")
+}
+
 fn report(results: PathBuf, published: PathBuf, only: Option<&str>) -> Result<()> {
     let paths = analysis::ReportPaths { results, published };
     let reports = match only {
         Some(name) => {
             let s = analysis::setting::setting(name).with_context(|| {
-                let names: Vec<&str> = analysis::setting::SETTINGS.iter().map(|s| s.name).collect();
-                format!("--setting {name}: unknown (one of {})", names.join(", "))
+                format!("--setting {name}: unknown (one of {})", setting_names())
             })?;
             vec![analysis::report_setting(&paths, s)?]
         }

@@ -319,3 +319,76 @@ fn bench_train_step_times_a_pruned_model_folder() {
     assert_eq!(o.status.code(), Some(1));
     assert!(text(&o).contains("a model folder"), "{}", text(&o));
 }
+
+#[test]
+fn bench_latency_times_the_models_of_settings_and_writes_each_latency_csv() {
+    let tmp = tempfile::tempdir().unwrap();
+    // A copy of the published ResNet-20 and ablation records: their latency files are
+    // rewritten, the committed ones stay as they are.
+    for s in ["resnet20_cifar10", "ablations"] {
+        let dst = tmp.path().join(s);
+        std::fs::create_dir_all(&dst).unwrap();
+        for e in std::fs::read_dir(repo().join("results").join(s))
+            .unwrap()
+            .flatten()
+        {
+            let d = e.path();
+            if d.join("model.safetensors").is_file() {
+                let to = dst.join(e.file_name());
+                std::fs::create_dir_all(&to).unwrap();
+                for f in ["model.json", "model.safetensors"] {
+                    std::fs::copy(d.join(f), to.join(f)).unwrap();
+                }
+            }
+        }
+    }
+    let o = experiments(&[
+        "bench-latency",
+        "--setting",
+        "resnet20_cifar10",
+        "--setting",
+        "ablations",
+        "--results",
+        tmp.path().to_str().unwrap(),
+        "--repeats",
+        "1",
+        "--warmup",
+        "0",
+        "--batches",
+        "1",
+        "--layout",
+        "channels-last",
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    let rows = |s: &str| -> Vec<String> {
+        std::fs::read_to_string(tmp.path().join(s).join("latency.csv"))
+            .unwrap()
+            .lines()
+            .skip(1)
+            .map(|l| l.split(',').next().unwrap().to_string())
+            .collect()
+    };
+    let abl = rows("ablations");
+    let base = tmp.path().join("resnet20_cifar10");
+    // The ablations are compared with the base setting's unpruned and C2S2 models.
+    assert!(
+        abl.contains(&base.join("pretrained").display().to_string()),
+        "{abl:?}"
+    );
+    assert!(
+        abl.contains(&base.join("c2s2").display().to_string()),
+        "{abl:?}"
+    );
+    assert!(
+        !abl.contains(&base.join("random").display().to_string()),
+        "{abl:?}"
+    );
+    let own = rows("resnet20_cifar10");
+    assert!(
+        own.len() >= 9
+            && own
+                .iter()
+                .all(|d| d.starts_with(&base.display().to_string())),
+        "{own:?}"
+    );
+}
