@@ -113,8 +113,13 @@ fn strong_penalty_prunes_every_layer_to_its_minimum_and_resumes() {
         "the tiny model should learn the colours"
     );
     let dir = tempfile::tempdir().unwrap();
-    let (pruned, report) =
-        run_c2s2(model, &quick(50.0, 100.0), &ctx(&train, &val), dir.path()).unwrap();
+    let (pruned, report) = run_c2s2(
+        model,
+        &quick(50.0, 100.0).check().unwrap(),
+        &ctx(&train, &val),
+        dir.path(),
+    )
+    .unwrap();
     assert_eq!(report.groups.len(), 3);
     for l in pruned.config.prunable_layers() {
         assert_eq!(l.channels, 1, "{} kept {}", l.name, l.channels);
@@ -132,7 +137,13 @@ fn strong_penalty_prunes_every_layer_to_its_minimum_and_resumes() {
     );
     // A second call finds the finished state and returns it without recomputing.
     let again = trained_tiny(&train);
-    let (p2, r2) = run_c2s2(again, &quick(50.0, 100.0), &ctx(&train, &val), dir.path()).unwrap();
+    let (p2, r2) = run_c2s2(
+        again,
+        &quick(50.0, 100.0).check().unwrap(),
+        &ctx(&train, &val),
+        dir.path(),
+    )
+    .unwrap();
     assert_eq!(r2, report);
     assert_eq!(p2.config, pruned.config);
 }
@@ -149,7 +160,13 @@ fn guard_rejects_excessive_pruning_and_halves_lambda() {
     };
     let dir = tempfile::tempdir().unwrap();
     let before = model.config.clone();
-    let (pruned, report) = run_c2s2(model, &c, &ctx(&train, &val), dir.path()).unwrap();
+    let (pruned, report) = run_c2s2(
+        model,
+        &c.clone().check().unwrap(),
+        &ctx(&train, &val),
+        dir.path(),
+    )
+    .unwrap();
     let g = &report.groups[0];
     assert_eq!(g.attempts.len(), 3, "{g:?}");
     assert!(g.attempts.iter().all(|a| !a.accepted));
@@ -170,7 +187,13 @@ fn residual_groups_are_pruned_on_request() {
         ..quick(50.0, 100.0)
     };
     let dir = tempfile::tempdir().unwrap();
-    let (pruned, report) = run_c2s2(model, &c, &ctx(&train, &val), dir.path()).unwrap();
+    let (pruned, report) = run_c2s2(
+        model,
+        &c.clone().check().unwrap(),
+        &ctx(&train, &val),
+        dir.path(),
+    )
+    .unwrap();
     // Three inner layers, then the three stage groups.
     assert_eq!(report.groups.len(), 6);
     assert_eq!(report.groups[3].layers[0].layer, "layer1");
@@ -204,7 +227,13 @@ fn latency_cost_times_the_layers_and_weights_lambda_by_them() {
         ..quick(50.0, 100.0)
     };
     let dir = tempfile::tempdir().unwrap();
-    let (pruned, report) = run_c2s2(model, &c, &ctx(&train, &val), dir.path()).unwrap();
+    let (pruned, report) = run_c2s2(
+        model,
+        &c.clone().check().unwrap(),
+        &ctx(&train, &val),
+        dir.path(),
+    )
+    .unwrap();
     assert_eq!(report.groups.len(), 3);
     let lambdas: Vec<f64> = report
         .groups
@@ -227,4 +256,16 @@ fn latency_cost_times_the_layers_and_weights_lambda_by_them() {
         tch::no_grad(|| pruned.net.forward_t(&x, false)).size(),
         [2, 10]
     );
+}
+
+#[test]
+fn options_out_of_range_are_refused_by_check_naming_the_field() {
+    let mut c = pruner::c2s2::C2s2Config::default();
+    c.selection.iterations = 0;
+    let e = c.clone().check().unwrap_err();
+    assert_eq!(e.field, "selection.iterations");
+    c.selection.iterations = 10;
+    c.tau = 1.5;
+    assert_eq!(c.check().unwrap_err().field, "tau");
+    assert!(pruner::c2s2::C2s2Config::default().check().is_ok());
 }

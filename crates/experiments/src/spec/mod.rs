@@ -6,12 +6,15 @@
 //! of the program trusts the types.
 
 mod error;
+pub mod network;
+mod pruning;
 mod types;
 mod validate;
 
 use std::path::{Path, PathBuf};
 
 pub use error::SpecError;
+pub use pruning::{Pruning, Target};
 pub use types::*;
 
 /// Directory where bare spec names are looked up.

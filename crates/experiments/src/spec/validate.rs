@@ -163,7 +163,7 @@ fn model(s: &Spec) -> Check {
             }
         }
         // The architecture checks lengths and values; its field names are relative.
-        crate::model_config(s).map_err(|e| match &e {
+        super::network::model_config(s).map_err(|e| match &e {
             models::ModelError::WrongLength { field, .. }
             | models::ModelError::NonPositive { field, .. }
             | models::ModelError::Invalid { field, .. } => {
@@ -287,127 +287,5 @@ fn train(t: &TrainSpec) -> Check {
 }
 
 fn prune(s: &Spec, p: &PruneSpec) -> Check {
-    if s.model.init_from.is_some() {
-        return fail(
-            "model.init_from",
-            "applies to plain training; a pruning spec starts from prune.from",
-        );
-    }
-    if p.method != PruneMethod::Scratch && p.from.is_none() {
-        return fail("prune.from", "names the pre-trained model folder (model.safetensors + model.json); required by every method but scratch");
-    }
-    if p.method != PruneMethod::C2s2 && p.c2s2.is_some() {
-        return fail("prune.c2s2", "options of c2s2 given for another method");
-    }
-    if p.method != PruneMethod::Slimming && p.slimming.is_some() {
-        return fail(
-            "prune.slimming",
-            "options of slimming given for another method",
-        );
-    }
-    if p.method == PruneMethod::Slimming {
-        if s.model.arch == Arch::Fcn32s {
-            return fail(
-                "prune.method",
-                "Network Slimming ranks channels by BN scales, and fcn32s has no batch norm",
-            );
-        }
-        let sl = p.slimming.clone().unwrap_or_default();
-        if !(sl.sparsity.is_finite() && sl.sparsity >= 0.0) {
-            return fail(
-                "prune.slimming.sparsity",
-                format!("must be >= 0, found {}", sl.sparsity),
-            );
-        }
-        match (sl.fraction, sl.macs_pruned_pct) {
-            (Some(_), Some(_)) => {
-                return fail(
-                    "prune.slimming.macs_pruned_pct",
-                    "give either fraction (of channels) or macs_pruned_pct, not both",
-                )
-            }
-            (Some(f), None) if !(f > 0.0 && f < 1.0) => {
-                return fail(
-                    "prune.slimming.fraction",
-                    format!("must be in (0, 1), found {f}"),
-                )
-            }
-            (None, Some(p)) if !(p > 0.0 && p < 100.0) => {
-                return fail(
-                    "prune.slimming.macs_pruned_pct",
-                    format!("must be a percentage in (0, 100), found {p}"),
-                )
-            }
-            _ => {}
-        }
-        if sl.min_channels == 0 {
-            return fail("prune.slimming.min_channels", "must be at least 1");
-        }
-    }
-    if let Some(c) = &p.c2s2 {
-        c.validate()
-            .map_err(|(f, m)| (format!("prune.c2s2.{f}"), m))?;
-    }
-    let needs_widths = matches!(
-        p.method,
-        PruneMethod::L1Norm | PruneMethod::Random | PruneMethod::Scratch
-    );
-    match (needs_widths, p.widths.is_some(), p.widths_from.is_some()) {
-        (true, false, false) => {
-            return fail(
-                "prune.widths",
-                format!(
-                    "{:?} needs target widths (prune.widths or prune.widths_from)",
-                    p.method
-                ),
-            )
-        }
-        (true, true, true) => {
-            return fail(
-                "prune.widths_from",
-                "give prune.widths or prune.widths_from, not both",
-            )
-        }
-        (false, true, _) => {
-            return fail(
-                "prune.widths",
-                format!("{:?} chooses the widths itself", p.method),
-            )
-        }
-        (false, _, true) => {
-            return fail(
-                "prune.widths_from",
-                format!("{:?} chooses the widths itself", p.method),
-            )
-        }
-        _ => {}
-    }
-    if let Some(w) = &p.widths {
-        let target = Spec {
-            model: ModelSpec {
-                widths: Some(w.clone()),
-                ..s.model.clone()
-            },
-            ..s.clone()
-        };
-        let target = crate::model_config(&target)
-            .map_err(|e| ("prune.widths".to_string(), e.to_string()))?;
-        let start =
-            crate::model_config(s).map_err(|e| ("model.widths".to_string(), e.to_string()))?;
-        for (t, o) in target.prunable_layers().iter().zip(start.prunable_layers()) {
-            if p.method != PruneMethod::Scratch && t.channels > o.channels {
-                return fail(
-                    "prune.widths",
-                    format!(
-                        "layer {} would grow from {} to {} channels",
-                        t.name, o.channels, t.channels
-                    ),
-                );
-            }
-        }
-        if target.cost((32, 32)).params() == 0 {
-            return fail("prune.widths", "describes an empty network");
-        }
-    }
-    Ok(())
+    p.check(s).map(|_| ())
 }

@@ -213,7 +213,36 @@ impl Default for C2s2Config {
     }
 }
 
+/// C2S2's options after their range checks ([`C2s2Config::check`]): the only form
+/// [`crate::c2s2::run_c2s2`] accepts. Reads as the config it wraps.
+#[derive(Debug, Clone, PartialEq)]
+pub struct C2s2Params(C2s2Config);
+
+impl std::ops::Deref for C2s2Params {
+    type Target = C2s2Config;
+    fn deref(&self) -> &C2s2Config {
+        &self.0
+    }
+}
+
+/// A C2S2 option out of range: the field (relative to the C2S2 section, e.g.
+/// `selection.iterations`) and what it must be.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{field}: {message}")]
+pub struct C2s2OptionError {
+    pub field: String,
+    pub message: String,
+}
+
 impl C2s2Config {
+    /// The checked options, or the first option out of range.
+    pub fn check(self) -> Result<C2s2Params, C2s2OptionError> {
+        match self.validate() {
+            Ok(()) => Ok(C2s2Params(self)),
+            Err((field, message)) => Err(C2s2OptionError { field, message }),
+        }
+    }
+
     /// Range checks; errors are `(field, message)` with fields relative to this section.
     pub fn validate(&self) -> Result<(), (String, String)> {
         let fail = |f: &str, m: String| Err((f.to_string(), m));

@@ -13,6 +13,7 @@ mod search;
 mod select;
 
 pub use config::{
-    C2s2Config, GuardReference, LayerOrder, RecoveryConfig, SelectionConfig, SparsityCriterion,
+    C2s2Config, C2s2OptionError, C2s2Params, GuardReference, LayerOrder, RecoveryConfig,
+    SelectionConfig, SparsityCriterion,
 };
 pub use progressive::{run_c2s2, Attempt, C2s2Report, LayerRecord};

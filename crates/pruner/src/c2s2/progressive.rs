@@ -5,7 +5,7 @@ use datasets::BatchStream;
 use serde::{Deserialize, Serialize};
 use tch::Kind;
 
-use super::config::{C2s2Config, GuardReference, LayerOrder};
+use super::config::{C2s2Config, C2s2Params, GuardReference, LayerOrder};
 use super::search::{better, LambdaSearch};
 use super::select::{install, select};
 use crate::{
@@ -162,7 +162,7 @@ fn load_state(
 /// Returns the pruned, recovered model (not yet fine-tuned) and the report.
 pub fn run_c2s2(
     model: PrunedModel,
-    cfg: &C2s2Config,
+    cfg: &C2s2Params,
     ctx: &PruneContext,
     state_dir: &Path,
 ) -> Result<(PrunedModel, C2s2Report), PruneError> {
