@@ -14,7 +14,8 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
-    /// Spec to run: a path, or a name under experiments/ (default: the embedded smoke spec).
+    /// Spec or study to run: a path, or a name under experiments/ (default: the embedded
+    /// smoke spec).
     pub spec: Option<String>,
     /// Stop every seed after this many epochs; running the spec again resumes it.
     #[arg(long)]
@@ -31,164 +32,200 @@ pub struct Cli {
 
 #[derive(Subcommand)]
 pub enum Command {
-    /// Check a spec without running it: syntax, fields and ranges, then the files it
+    /// Check a spec or study without running it: syntax, fields and ranges, then the files it
     /// names (data set and its counts, model folders, output folder).
-    Validate {
-        spec: String,
-        /// Check the spec text only, not the files it names (e.g. before the data set
-        /// is on this machine).
-        #[arg(long)]
-        no_files: bool,
-    },
+    Validate(ValidateArgs),
     /// Print a study's runs, the state of each (done, resumable, ready, waiting on
     /// which run), the time each should take from earlier run records, and the total.
     /// Starts nothing.
-    Plan {
-        study: String,
-        /// Root folder of run directories, overriding the study's `output`.
-        #[arg(long)]
-        output: Option<PathBuf>,
-    },
+    Plan(PlanArgs),
     /// Compute one run of a study by its id (`<entry>/seed<s>` as `plan` lists it) and
     /// publish it: what each worker (local or a Slurm array task) runs.
-    RunOne {
-        study: String,
-        run: String,
-        /// libtorch threads for this run (overrides the spec's `threads`).
-        #[arg(long)]
-        threads: Option<usize>,
-        #[arg(long)]
-        output: Option<PathBuf>,
-        #[arg(long)]
-        stop_after_epochs: Option<usize>,
-    },
+    RunOne(RunOneArgs),
     /// Submit a study's remaining runs to Slurm: one job array per wave of the graph,
     /// each wave after the previous one (`afterok`), then a job writing the table. The
     /// flags override the study's `slurm:` section. A shared file system is assumed;
     /// submitting again skips finished runs and resumes cut-off ones.
-    Submit {
-        study: String,
-        #[arg(long)]
-        partition: Option<String>,
-        /// Generic resources per array task, e.g. `gpu:1`.
-        #[arg(long)]
-        gres: Option<String>,
-        /// Time limit per array task, e.g. `04:00:00`.
-        #[arg(long)]
-        time: Option<String>,
-        /// CPUs per array task (also the run's libtorch threads).
-        #[arg(long)]
-        cpus: Option<u32>,
-        /// Memory per array task, e.g. `16G`.
-        #[arg(long)]
-        mem: Option<String>,
-        #[arg(long)]
-        account: Option<String>,
-        /// A further sbatch option, e.g. `--sbatch-arg=--qos=long` (repeatable).
-        #[arg(long = "sbatch-arg")]
-        sbatch_args: Vec<String>,
-        #[arg(long)]
-        output: Option<PathBuf>,
-        /// Write the scripts and print what would be submitted; submit nothing.
-        #[arg(long)]
-        dry_run: bool,
-    },
+    Submit(SubmitArgs),
     /// Print parameters and MACs of every architecture at its usual input size.
     Models,
     /// Rebuild a saved model (`model.json` + `model.safetensors`) and evaluate it on a
     /// data set's test split.
-    Eval {
-        /// Folder with model.json and model.safetensors (e.g. a run directory).
-        model_dir: PathBuf,
-        /// Data-set root (CIFAR-10: binary release or image folders).
-        #[arg(long, default_value = "data/cifar10")]
-        dataset: PathBuf,
-        /// Evaluate on the test split of this spec's data set instead (any data set:
-        /// e.g. `resnet18_imagenet_sample` for torchvision's ResNet-18 weights).
-        #[arg(long, conflicts_with = "dataset")]
-        spec: Option<String>,
-        #[arg(long, default_value_t = 500)]
-        batch: usize,
-    },
+    Eval(EvalArgs),
     /// Copy a finished run's records (summary, metrics, resolved spec, widths, weights)
     /// into a results folder, e.g. results/resnet20_cifar10/pretrained.
-    Publish {
-        run_dir: PathBuf,
-        dest: PathBuf,
-        /// Store the weights in half precision (halves the size of large models).
-        #[arg(long)]
-        half: bool,
-    },
+    Publish(PublishArgs),
     /// What one channel of each prunable layer of a saved model costs (MACs,
     /// parameters, or latency timed here layer by layer) and its share c_l, the weight
     /// the cost-aware mechanism gives that layer's lambda.
-    ChannelCosts {
-        /// A model folder (model.json) or a model.json file.
-        model: PathBuf,
-        /// What a channel costs.
-        #[arg(long, value_enum, default_value_t = MetricArg::Macs)]
-        metric: MetricArg,
-        /// Also the stage-coupled residual groups (ResNets).
-        #[arg(long)]
-        groups: bool,
-        /// Latency only: images per timed pass.
-        #[arg(long, default_value_t = 128)]
-        batch: i64,
-        /// Latency only: timed passes per layer shape (the median is kept; shapes alternate).
-        #[arg(long, default_value_t = 15)]
-        repeats: usize,
-        /// Latency only: the device timed.
-        #[arg(long, value_enum, default_value_t = DeviceArg::Cpu)]
-        device: DeviceArg,
-        /// Latency only: the memory layout timed.
-        #[arg(long, value_enum, default_value_t = LayoutArg::ChannelsLast)]
-        layout: LayoutArg,
-    },
+    ChannelCosts(ChannelCostsArgs),
     /// Forward latency of saved models (e.g. an unpruned and pruned run directories):
     /// warm-up, repeats, median and inter-quartile range at each batch size.
-    BenchLatency {
-        /// Model folders (model.json + model.safetensors).
-        #[arg(required_unless_present = "setting")]
-        model_dirs: Vec<PathBuf>,
-        /// Time every published model of this setting (repeatable; with a base setting,
-        /// e.g. `ablations`, also the base's unpruned and C2S2 models) in one run, and
-        /// write `<results>/<setting>/latency.csv`, which the tables read.
-        #[arg(long)]
-        setting: Vec<String>,
-        /// Root of the published records, for `--setting`.
-        #[arg(long, default_value = "results")]
-        results: PathBuf,
-        #[arg(long, value_delimiter = ',', default_value = "1,128")]
-        batches: Vec<i64>,
-        #[arg(long, default_value_t = 30)]
-        repeats: usize,
-        #[arg(long, default_value_t = 5)]
-        warmup: usize,
-        #[arg(long, value_enum, default_value_t = DeviceArg::Cpu)]
-        device: DeviceArg,
-        /// Memory layouts to measure (with both, tables take each model's faster one).
-        #[arg(long, value_enum, default_value_t = LayoutsArg::Both)]
-        layout: LayoutsArg,
-        /// Also write the rows to this CSV file.
-        #[arg(long)]
-        csv: Option<PathBuf>,
-    },
+    BenchLatency(BenchLatencyArgs),
     /// Micro-benchmarks (one JSON line each); scripts/bench_*.sh drive them.
     #[command(subcommand)]
     Bench(BenchCommand),
     /// Regenerate every results table (CSV + Markdown) and plot (PNG + SVG) from the run
     /// records under results/ and the published numbers in paper/published.csv.
-    Report {
-        /// Folder with one sub-folder per setting (vgg_cifar10, resnet20_cifar10, ...).
-        #[arg(long, default_value = "results")]
-        results: PathBuf,
-        /// Published reference numbers.
-        #[arg(long, default_value = "paper/published.csv")]
-        published: PathBuf,
-        /// Only this setting (default: all).
-        #[arg(long)]
-        setting: Option<String>,
-    },
+    Report(ReportArgs),
+}
+
+/// Arguments of `validate`.
+#[derive(Args)]
+pub struct ValidateArgs {
+    pub spec: String,
+    /// Check the spec text only, not the files it names (e.g. before the data set
+    /// is on this machine).
+    #[arg(long)]
+    pub no_files: bool,
+}
+
+/// Arguments of `plan`.
+#[derive(Args)]
+pub struct PlanArgs {
+    pub study: String,
+    /// Root folder of run directories, overriding the study's `output`.
+    #[arg(long)]
+    pub output: Option<PathBuf>,
+}
+
+/// Arguments of `run-one`.
+#[derive(Args)]
+pub struct RunOneArgs {
+    pub study: String,
+    pub run: String,
+    /// libtorch threads for this run (overrides the spec's `threads`).
+    #[arg(long)]
+    pub threads: Option<usize>,
+    #[arg(long)]
+    pub output: Option<PathBuf>,
+    #[arg(long)]
+    pub stop_after_epochs: Option<usize>,
+}
+
+/// Arguments of `submit`.
+#[derive(Args)]
+pub struct SubmitArgs {
+    pub study: String,
+    #[arg(long)]
+    pub partition: Option<String>,
+    /// Generic resources per array task, e.g. `gpu:1`.
+    #[arg(long)]
+    pub gres: Option<String>,
+    /// Time limit per array task, e.g. `04:00:00`.
+    #[arg(long)]
+    pub time: Option<String>,
+    /// CPUs per array task (also the run's libtorch threads).
+    #[arg(long)]
+    pub cpus: Option<u32>,
+    /// Memory per array task, e.g. `16G`.
+    #[arg(long)]
+    pub mem: Option<String>,
+    #[arg(long)]
+    pub account: Option<String>,
+    /// A further sbatch option, e.g. `--sbatch-arg=--qos=long` (repeatable).
+    #[arg(long = "sbatch-arg")]
+    pub sbatch_args: Vec<String>,
+    #[arg(long)]
+    pub output: Option<PathBuf>,
+    /// Write the scripts and print what would be submitted; submit nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+/// Arguments of `eval`.
+#[derive(Args)]
+pub struct EvalArgs {
+    /// Folder with model.json and model.safetensors (e.g. a run directory).
+    pub model_dir: PathBuf,
+    /// Data-set root (CIFAR-10: binary release or image folders).
+    #[arg(long, default_value = "data/cifar10")]
+    pub dataset: PathBuf,
+    /// Evaluate on the test split of this spec's data set instead (any data set:
+    /// e.g. `resnet18_imagenet_sample` for torchvision's ResNet-18 weights).
+    #[arg(long, conflicts_with = "dataset")]
+    pub spec: Option<String>,
+    #[arg(long, default_value_t = 500)]
+    pub batch: usize,
+}
+
+/// Arguments of `publish`.
+#[derive(Args)]
+pub struct PublishArgs {
+    pub run_dir: PathBuf,
+    pub dest: PathBuf,
+    /// Store the weights in half precision (halves the size of large models).
+    #[arg(long)]
+    pub half: bool,
+}
+
+/// Arguments of `channel-costs`.
+#[derive(Args)]
+pub struct ChannelCostsArgs {
+    /// A model folder (model.json) or a model.json file.
+    pub model: PathBuf,
+    /// What a channel costs.
+    #[arg(long, value_enum, default_value_t = MetricArg::Macs)]
+    pub metric: MetricArg,
+    /// Also the stage-coupled residual groups (ResNets).
+    #[arg(long)]
+    pub groups: bool,
+    /// Latency only: images per timed pass.
+    #[arg(long, default_value_t = 128)]
+    pub batch: i64,
+    /// Latency only: timed passes per layer shape (the median is kept; shapes alternate).
+    #[arg(long, default_value_t = 15)]
+    pub repeats: usize,
+    /// Latency only: the device timed.
+    #[arg(long, value_enum, default_value_t = DeviceArg::Cpu)]
+    pub device: DeviceArg,
+    /// Latency only: the memory layout timed.
+    #[arg(long, value_enum, default_value_t = LayoutArg::ChannelsLast)]
+    pub layout: LayoutArg,
+}
+
+/// Arguments of `bench-latency`.
+#[derive(Args)]
+pub struct BenchLatencyArgs {
+    /// Model folders (model.json + model.safetensors).
+    #[arg(required_unless_present = "setting")]
+    pub model_dirs: Vec<PathBuf>,
+    /// Time every published model of this setting (repeatable; with a base setting,
+    /// e.g. `ablations`, also the base's unpruned and C2S2 models) in one run, and
+    /// write `<results>/<setting>/latency.csv`, which the tables read.
+    #[arg(long)]
+    pub setting: Vec<String>,
+    /// Root of the published records, for `--setting`.
+    #[arg(long, default_value = "results")]
+    pub results: PathBuf,
+    #[arg(long, value_delimiter = ',', default_value = "1,128")]
+    pub batches: Vec<i64>,
+    #[arg(long, default_value_t = 30)]
+    pub repeats: usize,
+    #[arg(long, default_value_t = 5)]
+    pub warmup: usize,
+    #[arg(long, value_enum, default_value_t = DeviceArg::Cpu)]
+    pub device: DeviceArg,
+    /// Memory layouts to measure (with both, tables take each model's faster one).
+    #[arg(long, value_enum, default_value_t = LayoutsArg::Both)]
+    pub layout: LayoutsArg,
+    /// Also write the rows to this CSV file.
+    #[arg(long)]
+    pub csv: Option<PathBuf>,
+}
+
+/// Arguments of `report`.
+#[derive(Args)]
+pub struct ReportArgs {
+    /// Folder with one sub-folder per setting (vgg_cifar10, resnet20_cifar10, ...).
+    #[arg(long, default_value = "results")]
+    pub results: PathBuf,
+    /// Published reference numbers.
+    #[arg(long, default_value = "paper/published.csv")]
+    pub published: PathBuf,
+    /// Only this setting (default: all).
+    #[arg(long)]
+    pub setting: Option<String>,
 }
 
 #[derive(Subcommand)]
