@@ -107,25 +107,31 @@ pub fn hashed_inputs(spec: &Spec) -> HashedInputs {
     }
 }
 
+impl<'a> RunIdentity<'a> {
+    /// The spec's identity fields and the seed, without file digests.
+    fn of(spec: &'a Spec, seed: u64) -> Self {
+        RunIdentity {
+            model: &spec.model,
+            dataset_name: spec.dataset.name,
+            validation_split: spec.dataset.validation_split,
+            train_limit: spec.dataset.train_limit,
+            augment: spec.dataset.augment,
+            train: &spec.train,
+            seed,
+            prune: spec.prune.as_ref(),
+            start_weights: None,
+            target_widths: None,
+            class_list: None,
+            init_weights: None,
+        }
+    }
+}
+
 /// A run's identity without the digests of the files it names: what two specs must
 /// agree on to be the same run when those files are not at hand (a published record
 /// whose start weights are not committed).
 pub fn identity_without_files(spec: &Spec, seed: u64) -> serde_json::Value {
-    let id = RunIdentity {
-        model: &spec.model,
-        dataset_name: spec.dataset.name,
-        validation_split: spec.dataset.validation_split,
-        train_limit: spec.dataset.train_limit,
-        augment: spec.dataset.augment,
-        train: &spec.train,
-        seed,
-        prune: spec.prune.as_ref(),
-        start_weights: None,
-        target_widths: None,
-        class_list: None,
-        init_weights: None,
-    };
-    serde_json::to_value(&id).expect("spec serializes")
+    serde_json::to_value(RunIdentity::of(spec, seed)).expect("spec serializes")
 }
 
 /// Hash of a run's identity: 12 hex digits of SHA-256 over its canonical JSON.
@@ -134,14 +140,6 @@ pub fn run_key(spec: &Spec, seed: u64) -> String {
     // Unreadable start weights or widths leave their field out; an unreadable class
     // list or init file hashes as "". Both as first recorded: published keys stay valid.
     let id = RunIdentity {
-        model: &spec.model,
-        dataset_name: spec.dataset.name,
-        validation_split: spec.dataset.validation_split,
-        train_limit: spec.dataset.train_limit,
-        augment: spec.dataset.augment,
-        train: &spec.train,
-        seed,
-        prune: spec.prune.as_ref(),
         start_weights: inputs.start_weights.as_deref().and_then(file_digest),
         target_widths: inputs.target_widths.as_deref().and_then(file_digest),
         class_list: inputs
@@ -152,6 +150,7 @@ pub fn run_key(spec: &Spec, seed: u64) -> String {
             .init_weights
             .as_deref()
             .map(|f| file_digest(f).unwrap_or_default()),
+        ..RunIdentity::of(spec, seed)
     };
     let json = serde_json::to_vec(&id).expect("spec serializes");
     let digest = Sha256::digest(&json);

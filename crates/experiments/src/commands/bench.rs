@@ -18,38 +18,28 @@ pub fn bench_latency(args: BenchLatencyArgs) -> Result<()> {
     } = args;
     anyhow::ensure!(repeats >= 1, "--repeats must be at least 1");
     let device = device.device()?;
-    let rows = if setting.is_empty() {
-        experiments::latency::measure(
-            &model_dirs,
-            &batches,
-            repeats,
-            warmup,
-            device,
-            layout.channels_last(),
-        )?
-    } else {
-        let settings = setting
-            .iter()
-            .map(|n| {
-                analysis::setting::setting(n).with_context(|| {
-                    format!(
-                        "--setting {n}: unknown (one of {})",
-                        super::records::setting_names()
-                    )
-                })
+    let settings = setting
+        .iter()
+        .map(|n| {
+            analysis::setting::setting(n).with_context(|| {
+                format!(
+                    "--setting {n}: unknown (one of {})",
+                    super::records::setting_names()
+                )
             })
-            .collect::<Result<Vec<_>>>()?;
-        experiments::latency::measure_settings(
-            &results,
-            &settings,
-            &model_dirs,
-            &batches,
-            repeats,
-            warmup,
-            device,
-            layout.channels_last(),
-        )?
-    };
+        })
+        .collect::<Result<Vec<_>>>()?;
+    // Without --setting: just the folders named, no latency.csv written.
+    let rows = experiments::latency::measure_settings(
+        &results,
+        &settings,
+        &model_dirs,
+        &batches,
+        repeats,
+        warmup,
+        device,
+        layout.channels_last(),
+    )?;
     print!("{}", experiments::latency::markdown(&rows));
     if let Some(p) = csv {
         experiments::latency::write_csv(&p, &rows)?;
