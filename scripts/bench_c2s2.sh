@@ -9,18 +9,4 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 scripts/bootstrap-libtorch.sh
 cargo build --release -p experiments
 BIN=target/release/experiments
-mkdir -p results/bench
-r="$($BIN bench selection-step --model resnet20 --iters 30)"
-v="$($BIN bench selection-step --model vgg16 --iters 8)"
-.venv/bin/python - "$r" "$v" <<'PYEOF'
-import json, os, sys
-cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
-rows = [json.loads(a) for a in sys.argv[1:]]
-md = [f"# C2S2 step costs (CPU: {cpu}, {os.cpu_count()} cores, batch 128, channels-last, median of 30 / 8 steps)", "",
-      "| model | gated layer | training step (ms) | selection step (ms) | selection / training (goal < 1) | plain forward (ms) | masked forward (ms) | masked / plain (goal <= 1.10) |",
-      "|---|---|---|---|---|---|---|---|"]
-for r in rows:
-    md.append(f"| {r['model']} | {r['gated_layer']} | {r['train_step_ms']:.1f} | {r['selection_step_ms']:.1f} | {r['selection_over_train']:.2f} | {r['plain_forward_ms']:.1f} | {r['masked_forward_ms']:.1f} | {r['masked_over_plain']:.3f} |")
-open("results/bench/c2s2_steps.md", "w").write("\n".join(md) + "\n")
-print("\n".join(md))
-PYEOF
+$BIN bench c2s2-steps --output results/bench/c2s2_steps.md

@@ -8,6 +8,11 @@ use crate::error::{AnalysisError, Result};
 use crate::record::{read_metrics, EpochMetrics, Summary};
 use crate::setting::method_label;
 
+/// Joins a study entry and its variant in a folder name (`c2s2-tol3`): the entry gives
+/// the row's label (so a method's variants form one line of a curve), the variant its
+/// operating point. Entry names hold no `-`.
+pub const VARIANT_SEPARATOR: char = '-';
+
 /// One seed's record.
 #[derive(Debug, Clone)]
 pub struct SeedRun {
@@ -23,8 +28,9 @@ pub struct Entry {
     /// Folder name under the setting (`pretrained`, `c2s2`, ...).
     pub name: String,
     pub dir: PathBuf,
-    /// Table label: the method's name, plus the folder name when it is not the
-    /// method's usual folder (so two C2S2 configurations stay two rows).
+    /// Table label: the method's name, plus the entry's name when it is not the
+    /// method's usual folder (so two C2S2 configurations stay two rows). The variants of
+    /// an entry (`c2s2-tol3`) share its label: one line of a curve.
     pub label: String,
     /// Seeds sorted by seed number.
     pub runs: Vec<SeedRun>,
@@ -142,10 +148,12 @@ pub fn collect_entries(setting_dir: &Path) -> Result<Vec<Entry>> {
             continue;
         }
         let method = runs[0].summary.method.clone();
-        let label = if is_usual_folder(&method, &name) {
+        // `<entry>-<variant>`: the row is the entry's, at another operating point.
+        let entry = name.split(VARIANT_SEPARATOR).next().unwrap_or(&name);
+        let label = if is_usual_folder(&method, entry) {
             method_label(&method)
         } else {
-            format!("{} ({name})", method_label(&method))
+            format!("{} ({entry})", method_label(&method))
         };
         let note_file = dir.join(NOTE_FILE);
         let note = match std::fs::read_to_string(&note_file) {

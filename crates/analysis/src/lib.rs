@@ -9,11 +9,14 @@ pub mod latency;
 pub mod layers;
 pub mod markdown;
 pub mod plots;
+pub mod points;
 pub mod published;
 pub mod record;
 pub mod report;
 pub mod setting;
 pub mod table;
+pub mod tradeoffs;
 
+pub use collect::VARIANT_SEPARATOR;
 pub use error::{write_atomic, AnalysisError, Result};
 pub use report::{report_all, report_setting, ReportPaths, SettingReport};

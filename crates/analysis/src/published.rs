@@ -13,6 +13,9 @@ pub struct PublishedRow {
     pub top1: Option<f64>,
     pub top5: Option<f64>,
     pub miou: Option<f64>,
+    /// Segmentation: pixel accuracy (%).
+    #[serde(default)]
+    pub pixel_acc: Option<f64>,
     pub params: Option<u64>,
     pub params_pruned_pct: Option<f64>,
     pub macs: Option<u64>,

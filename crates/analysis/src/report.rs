@@ -13,6 +13,7 @@ use crate::setting::{Setting, SETTINGS};
 use crate::table::{
     measured_rows, published_rows, to_frame, write_csv, TableRow, TABLE_LATENCY_BATCH,
 };
+use crate::tradeoffs::{tradeoff, CostAxis};
 
 /// Where `report` reads and writes.
 #[derive(Debug, Clone)]
@@ -114,6 +115,13 @@ fn notes_for(
         }
         notes.push(line);
     }
+    let points = crate::points::operating_points(entries);
+    if points.iter().flatten().next().is_some() {
+        notes.push("point: the C2S2 entry (its folder) a row belongs to: a C2S2 row's own; a baseline's when it has the widths of one of that entry's runs (L1-norm, random, scratch) or was sized to the MACs share one of them removed (Network Slimming, uniform L1-norm). Rows are grouped by point, fewest MACs removed first.".into());
+    }
+    for d in crate::points::paired_differences(entries, &points) {
+        notes.push(d.sentence());
+    }
     for x in s.expected {
         let present = entries
             .iter()
@@ -192,31 +200,6 @@ fn notes_for(
         notes.push("Published rows marked `recalled` in their citation were not checked against the paper (paper/README.md).".into());
     }
     notes
-}
-
-fn accuracy_plot(s: &Setting, rows: &[TableRow]) -> Option<Scatter> {
-    let y = |r: &TableRow| match s.metric {
-        crate::setting::Metric::Top1 => r.top1,
-        crate::setting::Metric::MeanIou => r.miou,
-    };
-    let points: Vec<LabelledPoint> = rows
-        .iter()
-        .filter_map(|r| {
-            let x = if r.unpruned { 0.0 } else { r.macs_pruned_pct? };
-            Some(LabelledPoint {
-                label: r.method.clone(),
-                x,
-                y: y(r)?,
-                measured: r.source == "measured",
-            })
-        })
-        .collect();
-    (!points.is_empty()).then(|| Scatter {
-        title: format!("{}: accuracy vs MACs pruned", s.title),
-        x_label: "MACs pruned (%)".into(),
-        y_label: s.metric.axis_label().into(),
-        points,
-    })
 }
 
 fn latency_plot(s: &Setting, entries: &[Entry], latencies: &[Latency]) -> Option<Scatter> {
@@ -300,9 +283,14 @@ pub fn report_setting(paths: &ReportPaths, s: &Setting) -> Result<SettingReport>
     rep.files.extend([lcsv, lmd_path]);
 
     let plots = out.join("plots");
-    if let Some(fig) = accuracy_plot(s, &rows) {
-        rep.files
-            .extend(render(&fig, &plots.join("accuracy_vs_macs"))?);
+    for axis in [
+        CostAxis::MacsRemoved,
+        CostAxis::ParamsRemoved,
+        CostAxis::Speedup,
+    ] {
+        if let Some(fig) = tradeoff(s, &rows, axis) {
+            rep.files.extend(render(&fig, &plots.join(axis.stem()))?);
+        }
     }
     if let Some(fig) = latency_plot(s, &entries, &latencies) {
         rep.files

@@ -160,6 +160,7 @@ pub fn method_label(method: &str) -> String {
         "slimming" => "Network Slimming".into(),
         "random" => "random".into(),
         "scratch" => "scratch".into(),
+        "uniform_l1_norm" => "uniform L1-norm".into(),
         other => other.into(),
     }
 }

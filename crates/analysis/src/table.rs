@@ -12,8 +12,9 @@ use crate::published::PublishedRow;
 use crate::record::pct_removed;
 
 /// The columns of `table.csv`, in order.
-pub const TABLE_COLUMNS: [&str; 17] = [
+pub const TABLE_COLUMNS: [&str; 18] = [
     "method",
+    "point",
     "source",
     "schedule",
     "seeds",
@@ -39,6 +40,11 @@ pub const TABLE_LATENCY_BATCH: i64 = 128;
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct TableRow {
     pub method: String,
+    /// The operating point: the folder of the C2S2 entry the row is matched to (by
+    /// widths or MACs budget; [`crate::points`]), its own for a C2S2 row.
+    pub point: Option<String>,
+    /// Used for sorting only: MACs removed (%) at the row's point.
+    pub point_macs_pct: Option<f64>,
     /// `measured` or `published`.
     pub source: String,
     pub schedule: Option<String>,
@@ -159,10 +165,12 @@ pub fn measured_rows(entries: &[Entry], latencies: &[Latency]) -> Result<Vec<Tab
         return Ok(Vec::new());
     }
     let stats = aggregate_seeds(entries).map_err(table_err("measured runs"))?;
+    let points = crate::points::operating_points(entries);
     let lat = |e: &Entry| latency::find(latencies, &e.dir, TABLE_LATENCY_BATCH);
     let unpruned_latency = entries.iter().find(|e| e.is_unpruned()).and_then(lat);
     let mut rows = Vec::new();
-    for (e, st) in entries.iter().zip(stats) {
+    let point_pct: Vec<Option<f64>> = stats.iter().map(|st| st.macs_pruned_pct).collect();
+    for ((e, st), point) in entries.iter().zip(stats).zip(&points) {
         let own_latency = lat(e);
         let speedup = match (unpruned_latency, own_latency) {
             (Some(u), Some(o)) if o.median_ms > 0.0 => Some(u.median_ms / o.median_ms),
@@ -170,6 +178,8 @@ pub fn measured_rows(entries: &[Entry], latencies: &[Latency]) -> Result<Vec<Tab
         };
         rows.push(TableRow {
             method: e.label.clone(),
+            point: point.map(|j| entries[j].name.clone()),
+            point_macs_pct: point.and_then(|j| point_pct[j]),
             source: "measured".into(),
             schedule: Some(schedule_label(e)),
             seeds: Some(st.seeds),
@@ -224,6 +234,7 @@ pub fn published_rows(published: &[PublishedRow], setting: &str) -> Vec<TableRow
                 },
                 top5: p.top5,
                 miou: p.miou,
+                pixel_acc: p.pixel_acc,
                 params: p.params,
                 params_pruned_pct: if p.is_unpruned() { None } else { params_pct },
                 macs: p.macs,
@@ -244,13 +255,15 @@ pub fn published_rows(published: &[PublishedRow], setting: &str) -> Vec<TableRow
 }
 
 /// The table as a polars frame in [`TABLE_COLUMNS`] order, sorted: measured before
-/// published, unpruned first within each, then by method name.
+/// published, unpruned first within each, then by operating point (fewest MACs removed
+/// first; C2S2's row leading the baselines matched to it), then by method name.
 pub fn to_frame(rows: &[TableRow], table: &str) -> Result<DataFrame> {
     let s = |f: fn(&TableRow) -> Option<String>| rows.iter().map(f).collect::<Vec<_>>();
     let fl = |f: fn(&TableRow) -> Option<f64>| rows.iter().map(f).collect::<Vec<_>>();
     let u = |f: fn(&TableRow) -> Option<u64>| rows.iter().map(f).collect::<Vec<_>>();
     let df = df!(
         "method" => s(|r| Some(r.method.clone())),
+        "point" => s(|r| r.point.clone()),
         "source" => s(|r| Some(r.source.clone())),
         "schedule" => s(|r| r.schedule.clone()),
         "seeds" => rows.iter().map(|r| r.seeds).collect::<Vec<_>>(),
@@ -269,13 +282,25 @@ pub fn to_frame(rows: &[TableRow], table: &str) -> Result<DataFrame> {
         "citation" => s(|r| r.citation.clone()),
         "_published" => rows.iter().map(|r| r.source != "measured").collect::<Vec<_>>(),
         "_pruned" => rows.iter().map(|r| !r.unpruned).collect::<Vec<_>>(),
+        // Rows without a point after those with one.
+        "_point_pct" => rows.iter().map(|r| r.point_macs_pct.unwrap_or(f64::MAX)).collect::<Vec<_>>(),
+        "_point" => s(|r| Some(r.point.clone().unwrap_or_default())),
+        "_not_c2s2" => rows.iter().map(|r| !r.method.starts_with("C2S2")).collect::<Vec<_>>(),
     )
     .map_err(table_err(table))?;
+    let keys = [
+        "_published",
+        "_pruned",
+        "_point_pct",
+        "_point",
+        "_not_c2s2",
+        "method",
+    ];
     df.sort(
-        ["_published", "_pruned", "method"],
+        keys,
         SortMultipleOptions::default().with_maintain_order(true),
     )
-    .map(|d| d.drop_many(["_published", "_pruned"]))
+    .map(|d| d.drop_many(keys[..5].iter().copied()))
     .map_err(table_err(table))
 }
 

@@ -9,7 +9,7 @@ use analysis::setting::setting;
 use analysis::{report_setting, AnalysisError, ReportPaths};
 
 mod common;
-use common::{summary, write_run};
+use common::{report_paths, summary, write_run};
 
 /// results/resnet20_cifar10 with an unpruned run, C2S2 with two seeds and a latency file.
 fn run_set(root: &Path) -> ReportPaths {
@@ -53,20 +53,12 @@ fn run_set(root: &Path) -> ReportPaths {
         ],
     )
     .unwrap();
-    let paper = root.join("paper/published.csv");
-    std::fs::create_dir_all(paper.parent().unwrap()).unwrap();
-    std::fs::write(
-        &paper,
-        "setting,method,top1,top5,miou,params,params_pruned_pct,macs,macs_pruned_pct,citation,verified\n\
-         resnet20_cifar10,unpruned (X et al.),92.00,,,,,,,\"X et al. 2018\",yes\n\
+    report_paths(
+        root,
+        "resnet20_cifar10,unpruned (X et al.),92.00,,,,,,,\"X et al. 2018\",yes\n\
          resnet20_cifar10,Method Y,91.00,,,,,,40.0,\"X et al. 2018\",recalled\n\
          vgg_cifar10,other,93.00,,,,,,,\"Z 2017\",yes\n",
     )
-    .unwrap();
-    ReportPaths {
-        results: root.join("results"),
-        published: paper,
-    }
 }
 
 #[test]
@@ -79,20 +71,20 @@ fn table_has_the_exact_columns_seed_statistics_and_deltas() {
     let lines: Vec<&str> = csv.lines().collect();
     assert_eq!(
         lines[0],
-        "method,source,schedule,seeds,top1,top1_std,top1_delta,top5,miou,pixel_acc,params,params_pruned_pct,macs,macs_pruned_pct,latency_ms,speedup,citation"
+        "method,point,source,schedule,seeds,top1,top1_std,top1_delta,top5,miou,pixel_acc,params,params_pruned_pct,macs,macs_pruned_pct,latency_ms,speedup,citation"
     );
     // Measured rows first (unpruned leading), then published.
     assert_eq!(
         lines[1],
-        "unpruned,measured,cpu-cosine-3ep,1,90.00,,,99.00,,,1000,,10000,,100.00,1.00,"
+        "unpruned,,measured,cpu-cosine-3ep,1,90.00,,,99.00,,,1000,,10000,,100.00,1.00,"
     );
     // Two seeds: mean 89.25, sample sd 0.35, delta -0.75, 40% of MACs, speed-up 1.25.
     assert_eq!(
         lines[2],
-        "C2S2,measured,cpu-ft-cosine-3ep,2,89.25,0.35,-0.75,99.00,,,800,20.00,6000,40.00,80.00,1.25,"
+        "C2S2,c2s2,measured,cpu-ft-cosine-3ep,2,89.25,0.35,-0.75,99.00,,,800,20.00,6000,40.00,80.00,1.25,"
     );
-    assert!(lines[3].starts_with("unpruned (X et al.),published,paper,,92.00,,,"));
-    assert!(lines[4].starts_with("Method Y,published,paper,,91.00,,-1.00,"));
+    assert!(lines[3].starts_with("unpruned (X et al.),,published,paper,,92.00,,,"));
+    assert!(lines[4].starts_with("Method Y,,published,paper,,91.00,,-1.00,"));
     assert!(lines[4].contains("recalled"));
     assert_eq!(lines.len(), 5);
 }
@@ -259,7 +251,7 @@ fn segmentation_runs_fill_mean_iu_and_pixel_accuracy_not_top1() {
     let row = csv.lines().nth(1).unwrap();
     assert_eq!(
         row,
-        "unpruned,measured,cpu-cosine-3ep,1,,,,,62.25,91.50,134000000,,181000000000,,,,"
+        "unpruned,,measured,cpu-cosine-3ep,1,,,,,62.25,91.50,134000000,,181000000000,,,,"
     );
 }
 

@@ -131,14 +131,7 @@ fn list_folder(dir: &Path) -> Result<Vec<(PathBuf, u8)>, DatasetError> {
         })?;
         let mut files: Vec<PathBuf> = entries
             .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| {
-                let ext = p
-                    .extension()
-                    .and_then(|e| e.to_str())
-                    .unwrap_or("")
-                    .to_ascii_lowercase();
-                matches!(ext.as_str(), "jpg" | "jpeg" | "png")
-            })
+            .filter(|p| crate::is_image_file(p))
             .collect();
         files.sort();
         out.extend(files.into_iter().map(|p| (p, label as u8)));

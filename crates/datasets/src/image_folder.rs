@@ -19,7 +19,9 @@ pub struct ImageFolder {
     pub items: Vec<(PathBuf, u32)>,
 }
 
-fn is_image(p: &Path) -> bool {
+/// Whether `p` names an image file this crate reads (by extension, case-insensitive):
+/// the one rule of every loader and of the counts checked before a run.
+pub fn is_image_file(p: &Path) -> bool {
     p.extension()
         .and_then(|e| e.to_str())
         .is_some_and(|e| IMAGE_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
@@ -88,7 +90,10 @@ impl ImageFolder {
                             classes.len()
                         ),
                     })?;
-            for f in sorted_entries(&sub)?.into_iter().filter(|p| is_image(p)) {
+            for f in sorted_entries(&sub)?
+                .into_iter()
+                .filter(|p| is_image_file(p))
+            {
                 items.push((f, label as u32));
             }
         }
@@ -138,7 +143,10 @@ impl ImageFolder {
             }
         }
         let mut items = Vec::new();
-        for f in sorted_entries(dir)?.into_iter().filter(|p| is_image(p)) {
+        for f in sorted_entries(dir)?
+            .into_iter()
+            .filter(|p| is_image_file(p))
+        {
             let name = f.file_name().and_then(|n| n.to_str()).unwrap_or_default();
             let label = *by_name.get(name).ok_or_else(|| DatasetError::Corrupt {
                 path: labels_file.to_path_buf(),

@@ -23,7 +23,7 @@ pub use batches::{Batch, BatchIter};
 pub use cifar10::{Cifar10, Cifar10Source, CIFAR10_CLASSES};
 pub use decode::{decode_rgb, decode_rgb_bytes, DECODER_ID};
 pub use error::DatasetError;
-pub use image_folder::{class_folders, read_class_list, ImageFolder};
+pub use image_folder::{class_folders, is_image_file, read_class_list, ImageFolder};
 pub use image_set::ImageSet;
 pub use imagenet::{
     FolderSource, ImageNet, ImageNetTransform, IMAGENET_HINT, IMAGENET_NORMALIZATION,

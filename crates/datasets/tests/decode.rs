@@ -26,7 +26,7 @@ fn jpeg_pixels_equal_pillows_decode() {
     files.sort();
     assert!(files.len() >= 2000, "{} fixture JPEGs", files.len());
     let mut child = Command::new(repo().join(".venv/bin/python"))
-        .arg(repo().join("scripts/pillow_decode.py"))
+        .arg(repo().join("python/pillow_decode.py"))
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .spawn()

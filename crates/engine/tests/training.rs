@@ -115,6 +115,16 @@ fn try_run(
     Ok((vs, out))
 }
 
+/// The names of the files in `dir`, sorted.
+fn file_names(dir: &std::path::Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    v.sort();
+    v
+}
+
 #[test]
 fn interrupted_and_resumed_run_ends_with_the_same_weights() {
     let _rng = engine::seed_exclusive(0);
@@ -172,10 +182,7 @@ fn a_save_interrupted_before_its_commit_resumes_from_the_previous_checkpoint() {
         .unwrap_err();
     engine::snapshot::inject_fault(None);
     assert!(matches!(e, EngineError::InjectedFault), "{e}");
-    let files: Vec<String> = std::fs::read_dir(dir.path().join("checkpoint"))
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
+    let files = file_names(&dir.path().join("checkpoint"));
     assert!(
         files.iter().any(|f| f == "checkpoint.2.safetensors"),
         "the uncommitted weights are on disk: {files:?}"
@@ -187,13 +194,8 @@ fn a_save_interrupted_before_its_commit_resumes_from_the_previous_checkpoint() {
     for (name, ta) in &vs_a.variables() {
         assert!(ta.equal(&vs_b.variables()[name]), "{name} differs");
     }
-    let mut left: Vec<String> = std::fs::read_dir(dir.path().join("checkpoint"))
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    left.sort();
     assert_eq!(
-        left,
+        file_names(&dir.path().join("checkpoint")),
         ["checkpoint.3.safetensors", "state.json"],
         "superseded files removed"
     );

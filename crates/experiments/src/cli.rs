@@ -59,6 +59,10 @@ pub enum Command {
     /// parameters, or latency timed here layer by layer) and its share c_l, the weight
     /// the cost-aware mechanism gives that layer's lambda.
     ChannelCosts(ChannelCostsArgs),
+    /// Copy the resumable state of a spec's unfinished runs (`<output>/<name>/seed*`)
+    /// into results/in_progress/<name>/ with a README saying how to resume, so it can be
+    /// committed and resumed elsewhere.
+    Snapshot(SnapshotArgs),
     /// Forward latency of saved models (e.g. an unpruned and pruned run directories):
     /// warm-up, repeats, median and inter-quartile range at each batch size.
     BenchLatency(BenchLatencyArgs),
@@ -68,6 +72,21 @@ pub enum Command {
     /// Regenerate every results table (CSV + Markdown) and plot (PNG + SVG) from the run
     /// records under results/ and the published numbers in paper/published.csv.
     Report(ReportArgs),
+}
+
+/// Arguments of `snapshot`.
+#[derive(Args)]
+pub struct SnapshotArgs {
+    /// The spec's `name` (a study run's, as its run directory `<output>/<name>/` shows).
+    pub name: String,
+    /// Root of the run directories.
+    #[arg(long, default_value = "runs")]
+    pub output: PathBuf,
+    #[arg(long, default_value = "results/in_progress")]
+    pub dest: PathBuf,
+    /// A paragraph for the README (e.g. what slowed the run down).
+    #[arg(long)]
+    pub note: Option<String>,
 }
 
 /// Arguments of `validate`.
@@ -257,6 +276,37 @@ pub enum BenchCommand {
         root: PathBuf,
         #[arg(long, default_value_t = 128)]
         batch: usize,
+    },
+    /// Writes results/bench/c2s2_steps.md: `selection-step` of ResNet-20 (30 steps) and
+    /// VGG-16 (8 steps) on this machine.
+    C2s2Steps {
+        #[arg(long, default_value = "results/bench/c2s2_steps.md")]
+        output: PathBuf,
+    },
+    /// Writes results/bench/data.md: `data` beside a ResNet-20 `train-step`, one run.
+    DataPipeline {
+        #[arg(long, default_value = "data/cifar10")]
+        root: PathBuf,
+        #[arg(long, default_value = "results/bench/data.md")]
+        output: PathBuf,
+    },
+    /// Writes `<dir>/<name>.csv` and `.md` from `train-step` records of this project
+    /// and PyTorch's twin (JSON lines, as scripts/bench_train_step.sh collects them).
+    TrainStepPage {
+        raw: PathBuf,
+        #[arg(long, default_value = "results/bench")]
+        dir: PathBuf,
+        #[arg(long, default_value = "train_step")]
+        name: String,
+    },
+    /// Writes the allocator page from scripts/bench_allocator.sh's raw lines.
+    AllocatorPage {
+        raw: PathBuf,
+        #[arg(long)]
+        output: PathBuf,
+        /// Rounds the raw lines hold (the page says it).
+        #[arg(long)]
+        rounds: usize,
     },
     /// ImageNet input pipeline: decode + training / evaluation transforms, images/s.
     ImagenetData {

@@ -79,30 +79,31 @@ pub fn print_channel_costs(
 
 /// Prints every architecture's parameters and MACs at its usual input size.
 pub fn print_models() {
-    use crate::spec::{Arch, DatasetName, ShortcutSpec};
+    use crate::spec::{Arch, DatasetName};
+    use models::Shortcut;
     let default = |arch, shortcut, data: DatasetName| {
         crate::resolve::default_config(arch, shortcut, data.num_classes())
     };
     let list = [
         (
             "vgg16_cifar",
-            default(Arch::Vgg16Cifar, ShortcutSpec::A, DatasetName::Cifar10),
+            default(Arch::Vgg16Cifar, Shortcut::A, DatasetName::Cifar10),
         ),
         (
             "resnet20_cifar (option A)",
-            default(Arch::Resnet20Cifar, ShortcutSpec::A, DatasetName::Cifar10),
+            default(Arch::Resnet20Cifar, Shortcut::A, DatasetName::Cifar10),
         ),
         (
             "resnet20_cifar (option B)",
-            default(Arch::Resnet20Cifar, ShortcutSpec::B, DatasetName::Cifar10),
+            default(Arch::Resnet20Cifar, Shortcut::B, DatasetName::Cifar10),
         ),
         (
             "resnet18",
-            default(Arch::Resnet18, ShortcutSpec::A, DatasetName::Imagenet),
+            default(Arch::Resnet18, Shortcut::A, DatasetName::Imagenet),
         ),
         (
             "fcn32s",
-            default(Arch::Fcn32s, ShortcutSpec::A, DatasetName::Voc2011),
+            default(Arch::Fcn32s, Shortcut::A, DatasetName::Voc2011),
         ),
     ];
     for (name, cfg) in list {

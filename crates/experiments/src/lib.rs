@@ -13,6 +13,7 @@ pub mod prune;
 pub mod resolve;
 pub mod run;
 pub mod run_key;
+pub mod snapshot;
 pub mod spec;
 pub mod study;
 pub mod summary;

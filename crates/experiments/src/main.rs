@@ -53,6 +53,7 @@ fn dispatch(cli: Cli) -> Result<()> {
         Some(Command::ChannelCosts(a)) => commands::inspect::channel_costs(a),
         Some(Command::Publish(a)) => commands::records::publish_cmd(a),
         Some(Command::Report(a)) => commands::records::report_cmd(a),
+        Some(Command::Snapshot(a)) => commands::records::snapshot_cmd(a),
         Some(Command::BenchLatency(a)) => commands::bench::bench_latency(a),
         Some(Command::Bench(b)) => commands::bench::bench(b),
         None => commands::run::run(&cli),

@@ -87,15 +87,7 @@ fn existing_dir(field: &str, p: &Path) -> Result<PathBuf, Fail> {
 fn count_files(dir: &Path) -> usize {
     std::fs::read_dir(dir).map_or(0, |e| {
         e.filter_map(|e| e.ok())
-            .filter(|e| {
-                let p = e.path();
-                let ext = p
-                    .extension()
-                    .and_then(|x| x.to_str())
-                    .unwrap_or("")
-                    .to_ascii_lowercase();
-                matches!(ext.as_str(), "jpg" | "jpeg" | "png")
-            })
+            .filter(|e| datasets::is_image_file(&e.path()))
             .count()
     })
 }

@@ -73,11 +73,7 @@ pub fn train_config(spec: &Spec, seed: u64, device: Device) -> TrainConfig {
         eval_batch_size: t.eval_batch_size,
         channels_last: t.channels_last,
         device,
-        precision: match t.precision {
-            crate::spec::Precision::Fp32 => engine::Precision::Fp32,
-            // fp16 is refused by validation (it needs loss scaling).
-            crate::spec::Precision::Bf16 | crate::spec::Precision::Fp16 => engine::Precision::Bf16,
-        },
+        precision: t.precision,
         label: format!("{} seed {seed}", spec.name),
         stop_after_epochs: None,
         gradient_hook: None,

@@ -96,7 +96,7 @@ fn train_one(
         let r = engine::load_matching(&vs, &path).with_context(|| {
             format!(
                 "model.init_from = {} (any safetensors file with this project's parameter \
-                     names; for FCN-32s, scripts/vgg16_to_fcn32s.py converts torchvision's \
+                     names; for FCN-32s, python/vgg16_to_fcn32s.py converts torchvision's \
                      ImageNet VGG-16)",
                 from.display()
             )

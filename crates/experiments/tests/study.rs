@@ -77,7 +77,7 @@ fn state_of<'a>(plan: &'a str, run: &str) -> &'a str {
 fn a_study_expands_into_runs_that_follow_variants_and_seeds() {
     let root = tempfile::tempdir().unwrap();
     let entries = format!(
-        "  pretrained:\n    train: {{ epochs: 2 }}\n  c2s2:\n    seeds: [0, 1]\n    prune: {{ method: c2s2, from: pretrained, {C2S2} }}\n    variants:\n      light: {{ prune: {{ c2s2: {{ lambda: 5.0 }} }} }}\n      heavy: {{ seeds: [0], prune: {{ c2s2: {{ lambda: 40.0 }} }} }}\n  random:\n    seeds: [0, 1]\n    prune: {{ method: random, from: pretrained, widths_from: c2s2 }}\n"
+        "  pretrained:\n    train: {{ epochs: 2 }}\n  c2s2:\n    seeds: [0, 1]\n    prune: {{ method: c2s2, from: pretrained, {C2S2} }}\n    variants:\n      light: {{ prune: {{ c2s2: {{ lambda: 5.0 }} }} }}\n      heavy: {{ seeds: [0], prune: {{ c2s2: {{ lambda: 40.0 }} }} }}\n  random:\n    seeds: [0, 1]\n    prune: {{ method: random, from: pretrained, widths_from: c2s2 }}\n  l1_norm:\n    prune: {{ method: l1_norm, from: pretrained, widths_from: c2s2 }}\n"
     );
     let file = write_study(root.path(), &study_text(root.path(), 256, &entries));
     let g = RunGraph::new(Study::load(&file).unwrap());
@@ -86,42 +86,46 @@ fn a_study_expands_into_runs_that_follow_variants_and_seeds() {
         ids,
         [
             "pretrained/seed0",
-            "c2s2_light/seed0",
-            "c2s2_light/seed1",
-            "c2s2_heavy/seed0",
-            "random_light/seed0",
-            "random_light/seed1",
-            "random_heavy/seed0",
-            "random_heavy/seed1",
+            "c2s2-light/seed0",
+            "c2s2-light/seed1",
+            "c2s2-heavy/seed0",
+            "random-light/seed0",
+            "random-light/seed1",
+            "random-heavy/seed0",
+            "random-heavy/seed1",
+            // No seeds of its own: each point's seeds, as the source's point runs them.
+            "l1_norm-light/seed0",
+            "l1_norm-light/seed1",
+            "l1_norm-heavy/seed0",
         ]
     );
     let idx = |id: &str| g.find(id).unwrap();
     // Same variant, same seed where the source runs it, else the source's first seed.
     let src = |id: &str| g.nodes[idx(id)].widths_from.clone();
     assert_eq!(
-        src("random_light/seed1"),
-        Some(Source::Node(idx("c2s2_light/seed1")))
+        src("random-light/seed1"),
+        Some(Source::Node(idx("c2s2-light/seed1")))
     );
     assert_eq!(
-        src("random_heavy/seed1"),
-        Some(Source::Node(idx("c2s2_heavy/seed0")))
+        src("random-heavy/seed1"),
+        Some(Source::Node(idx("c2s2-heavy/seed0")))
     );
     // Further seeds publish below the point's folder; the variant's options apply.
     let setting = root.path().join("results/resnet20_cifar10");
     assert_eq!(
-        g.published_dir(idx("c2s2_light/seed1")),
-        setting.join("c2s2_light/seed1")
+        g.published_dir(idx("c2s2-light/seed1")),
+        setting.join("c2s2-light/seed1")
     );
-    let spec = g.spec(idx("c2s2_heavy/seed0")).unwrap();
+    let spec = g.spec(idx("c2s2-heavy/seed0")).unwrap();
     let p = spec.prune.unwrap();
     assert_eq!(p.from.unwrap(), setting.join("pretrained"));
     assert_eq!(p.c2s2.unwrap().lambda, 40.0);
-    let spec = g.spec(idx("random_heavy/seed1")).unwrap();
+    let spec = g.spec(idx("random-heavy/seed1")).unwrap();
     assert_eq!(
         spec.prune.unwrap().widths_from.unwrap(),
-        setting.join("c2s2_heavy/model.json")
+        setting.join("c2s2-heavy/model.json")
     );
-    assert_eq!(spec.name, "tiny_random_heavy");
+    assert_eq!(spec.name, "tiny_random-heavy");
     assert_eq!(spec.seeds, [1]);
     // Waves: pre-training, then C2S2, then the baselines.
     let all: Vec<usize> = (0..g.nodes.len()).collect();
@@ -178,10 +182,11 @@ fn a_study_runs_with_two_workers_publishes_and_writes_its_table() {
 
     let table = std::fs::read_to_string(setting.join("table.md")).unwrap();
     for row in [
-        "| unpruned | measured",
-        "| C2S2 | measured",
-        "| L1-norm | measured",
-        "| Network Slimming | measured",
+        "| unpruned |  | measured",
+        "| C2S2 | c2s2 | measured",
+        "| L1-norm | c2s2 | measured",
+        // Sized to C2S2's MACs: matched to its point by the share removed.
+        "| Network Slimming | c2s2 | measured",
     ] {
         assert!(table.contains(row), "no `{row}` in\n{table}");
     }
@@ -434,7 +439,7 @@ fn the_study_example_of_the_spec_reference_parses() {
     let g = RunGraph::new(study);
     let ids: Vec<&str> = g.nodes.iter().map(|n| n.id.as_str()).collect();
     assert!(
-        ids.contains(&"l1_norm_loose/seed2") && ids.contains(&"slimming_tight/seed0"),
+        ids.contains(&"l1_norm-loose/seed2") && ids.contains(&"slimming-tight/seed0"),
         "{ids:?}"
     );
 }

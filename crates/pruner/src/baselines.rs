@@ -77,3 +77,50 @@ pub fn random_masks(
     }
     Ok(masks)
 }
+
+/// Share of `cfg`'s MACs (at its default input size) that `pruned` removes, in percent.
+fn macs_removed_pct(cfg: &ModelConfig, pruned: &ModelConfig) -> f64 {
+    let base = cfg.cost(cfg.default_input_hw()).macs();
+    let macs = pruned.cost(pruned.default_input_hw()).macs();
+    100.0 * (1.0 - macs as f64 / base.max(1) as f64)
+}
+
+/// Uniform widths (the "uniform L1-norm" baseline's): every prunable layer keeps the
+/// same share `r` of its channels, `round(r * channels)` but at least `min_channels`,
+/// with `r` the largest share that still removes at least `macs_pruned_pct` percent of
+/// `cfg`'s MACs. Returns the widths and `r`. Set beside a per-layer method at the same
+/// MACs, it shows what that method's choice of widths is worth.
+pub fn uniform_widths(
+    cfg: &ModelConfig,
+    macs_pruned_pct: f64,
+    min_channels: usize,
+) -> Result<(ModelConfig, f64), PruneError> {
+    let layers = cfg.prunable_layers();
+    let at = |r: f64| -> Result<ModelConfig, PruneError> {
+        let mut out = cfg.clone();
+        for l in &layers {
+            let k = ((r * l.channels as f64).round() as i64)
+                .max(min_channels as i64)
+                .min(l.channels);
+            out = out.with_width(&l.name, k)?;
+        }
+        Ok(out)
+    };
+    let most = macs_removed_pct(cfg, &at(0.0)?);
+    if most < macs_pruned_pct {
+        return Err(PruneError::Budget(format!(
+            "uniform widths remove at most {most:.2}% of MACs (every layer at {min_channels} channel(s)); {macs_pruned_pct}% asked"
+        )));
+    }
+    // MACs removed never rise with r: bisect for the largest r that reaches the target.
+    let (mut lo, mut hi) = (0.0_f64, 1.0_f64);
+    for _ in 0..60 {
+        let mid = 0.5 * (lo + hi);
+        if macs_removed_pct(cfg, &at(mid)?) >= macs_pruned_pct {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    Ok((at(lo)?, lo))
+}

@@ -12,7 +12,7 @@ mod pruning_layer;
 mod slimming;
 mod surgery;
 
-pub use baselines::{l1_norm_masks, random_masks};
+pub use baselines::{l1_norm_masks, random_masks, uniform_widths};
 pub use context::PruneContext;
 pub use cost::{CostMeter, CostMetric, CostModel, LatencyConfig, LatencyTable};
 pub use error::PruneError;

@@ -101,3 +101,28 @@ fn random_masks_are_seeded() {
     let differs = (6..30).any(|s| random_masks(&cfg, &target, s).unwrap() != a);
     assert!(differs);
 }
+
+#[test]
+fn uniform_widths_keep_one_share_everywhere_and_reach_the_macs_budget() {
+    let (cfg, _) = tiny();
+    let widths =
+        |c: &ModelConfig| -> Vec<i64> { c.prunable_layers().iter().map(|l| l.channels).collect() };
+    let removed = |c: &ModelConfig| {
+        let (before, after) = (cfg.cost((32, 32)).macs(), c.cost((32, 32)).macs());
+        100.0 * (1.0 - after as f64 / before as f64)
+    };
+    // Three inner layers of 4: keeping 3 of 4 everywhere removes less than 20%, 2 of 4
+    // more; the largest share that reaches 20% is the one keeping 2.
+    let (c, r) = uniform_widths(&cfg, 20.0, 1).unwrap();
+    assert_eq!(widths(&c), [2, 2, 2], "r = {r}");
+    assert!(removed(&c) >= 20.0);
+    let three = cfg
+        .with_width("layer1.0.conv1", 3)
+        .and_then(|c| c.with_width("layer2.0.conv1", 3))
+        .and_then(|c| c.with_width("layer3.0.conv1", 3))
+        .unwrap();
+    assert!(removed(&three) < 20.0, "{}", removed(&three));
+    // A budget the model cannot give at one channel per layer is refused.
+    let err = uniform_widths(&cfg, 99.0, 1).unwrap_err().to_string();
+    assert!(err.contains("99% asked"), "{err}");
+}

@@ -62,7 +62,7 @@ fn roundtrip(cfg: ModelConfig, keep_every: usize) {
     let y = tch::no_grad(|| pruned.net.forward_t(&x, false));
     Tensor::write_safetensors(&[("x", &x)], dir.path().join("x.safetensors")).unwrap();
     Tensor::write_safetensors(&[("y", &y)], dir.path().join("y.safetensors")).unwrap();
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/pytorch_interop.py");
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../python/pytorch_interop.py");
     let o = Command::new(python())
         .arg(script)
         .arg(dir.path())

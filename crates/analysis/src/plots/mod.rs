@@ -3,6 +3,7 @@
 mod channels;
 mod curves;
 mod scatter;
+mod tradeoff;
 
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
@@ -15,6 +16,7 @@ use crate::error::{write_atomic, AnalysisError, Result};
 pub use channels::ChannelsPerLayer;
 pub use curves::TrainingCurves;
 pub use scatter::{LabelledPoint, Scatter};
+pub use tradeoff::{CurvePoint, PublishedPoint, Series, Tradeoff};
 
 /// Font family name every plot uses (registered from the bundled file).
 pub(crate) const FONT: &str = "sans-serif";
@@ -94,4 +96,44 @@ pub(crate) fn padded(lo: f64, hi: f64) -> std::ops::Range<f64> {
     };
     let pad = 0.08 * (hi - lo);
     (lo - pad)..(hi + pad)
+}
+
+/// Titles and axis labels of a two-axis figure.
+pub(crate) struct Axes<'a> {
+    pub title: &'a str,
+    pub x_label: &'a str,
+    pub y_label: &'a str,
+}
+
+/// A captioned chart over `x` x `y` with its mesh and axis labels drawn: the frame every
+/// two-axis figure here shares.
+pub(crate) fn xy_chart<'a, DB: DrawingBackend>(
+    root: &'a DrawingArea<DB, Shift>,
+    axes: &Axes,
+    x: std::ops::Range<f64>,
+    y: std::ops::Range<f64>,
+) -> Result<
+    ChartContext<
+        'a,
+        DB,
+        Cartesian2d<plotters::coord::types::RangedCoordf64, plotters::coord::types::RangedCoordf64>,
+    >,
+    String,
+> {
+    let mut chart = ChartBuilder::on(root)
+        .caption(axes.title, (FONT, 22))
+        .margin(16)
+        .x_label_area_size(48)
+        .y_label_area_size(64)
+        .build_cartesian_2d(x, y)
+        .map_err(de)?;
+    chart
+        .configure_mesh()
+        .x_desc(axes.x_label)
+        .y_desc(axes.y_label)
+        .label_style((FONT, 14))
+        .axis_desc_style((FONT, 16))
+        .draw()
+        .map_err(de)?;
+    Ok(chart)
 }

@@ -3,7 +3,7 @@
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use super::{de, padded, DrawResult, Figure, FONT, MEASURED, PUBLISHED};
+use super::{de, padded, xy_chart, Axes, DrawResult, Figure, FONT, MEASURED, PUBLISHED};
 
 /// One point with the method it stands for.
 #[derive(Debug, Clone, PartialEq)]
@@ -39,21 +39,12 @@ impl Figure for Scatter {
             ys.clone().fold(f64::INFINITY, f64::min),
             ys.fold(f64::NEG_INFINITY, f64::max),
         );
-        let mut chart = ChartBuilder::on(root)
-            .caption(&self.title, (FONT, 22))
-            .margin(16)
-            .x_label_area_size(48)
-            .y_label_area_size(64)
-            .build_cartesian_2d(x, y)
-            .map_err(de)?;
-        chart
-            .configure_mesh()
-            .x_desc(&self.x_label)
-            .y_desc(&self.y_label)
-            .label_style((FONT, 14))
-            .axis_desc_style((FONT, 16))
-            .draw()
-            .map_err(de)?;
+        let axes = Axes {
+            title: &self.title,
+            x_label: &self.x_label,
+            y_label: &self.y_label,
+        };
+        let mut chart = xy_chart(root, &axes, x, y)?;
         let label_style = TextStyle::from((FONT, 13)).color(&BLACK);
         // Labels of points at (nearly) the same place would print over each other or over
         // the markers: each is moved down below what it would cover, and a label that

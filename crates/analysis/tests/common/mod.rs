@@ -1,4 +1,5 @@
 //! Synthetic run records shared by the analysis tests.
+#![allow(dead_code)]
 use std::path::Path;
 
 use analysis::record::{LayerWidth, PruningRecord, Summary, TestResult, SUMMARY_SCHEMA};
@@ -81,4 +82,20 @@ pub fn write_run(dir: &Path, s: &Summary) {
          3,0.0,0.7,75.0,,,10.0,100.0\n",
     )
     .unwrap();
+}
+
+/// Writes `<root>/paper/published.csv` with the header and `rows` (CSV lines) and
+/// returns the paths `report` reads.
+pub fn report_paths(root: &Path, rows: &str) -> analysis::ReportPaths {
+    let paper = root.join("paper/published.csv");
+    std::fs::create_dir_all(paper.parent().unwrap()).unwrap();
+    std::fs::write(
+        &paper,
+        format!("setting,method,top1,top5,miou,params,params_pruned_pct,macs,macs_pruned_pct,citation,verified\n{rows}"),
+    )
+    .unwrap();
+    analysis::ReportPaths {
+        results: root.join("results"),
+        published: paper,
+    }
 }

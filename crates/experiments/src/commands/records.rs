@@ -1,10 +1,11 @@
-//! `publish` and `report`: run records into results/, and results/ into tables.
+//! `publish`, `report` and `snapshot`: run records into results/, results/ into tables,
+//! unfinished runs into results/in_progress/.
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use experiments::study;
 
-use crate::cli::{PublishArgs, ReportArgs};
+use crate::cli::{PublishArgs, ReportArgs, SnapshotArgs};
 
 pub fn publish_cmd(args: PublishArgs) -> Result<()> {
     publish(&args.run_dir, &args.dest, args.half)
@@ -46,5 +47,18 @@ pub fn report(results: PathBuf, published: PathBuf, only: Option<&str>) -> Resul
 pub fn publish(run_dir: &Path, dest: &Path, half: bool) -> Result<()> {
     study::publish::publish_run(run_dir, dest, half)?;
     println!("published {} -> {}", run_dir.display(), dest.display());
+    Ok(())
+}
+
+pub fn snapshot_cmd(a: SnapshotArgs) -> Result<()> {
+    let runs = experiments::snapshot::snapshot(&a.output, &a.name, &a.dest, a.note.as_deref())?;
+    let dest = a.dest.join(&a.name);
+    for r in &runs {
+        println!("{}/{}", dest.display(), r.dir_name);
+    }
+    print!(
+        "{}",
+        std::fs::read_to_string(dest.join("README.md")).unwrap_or_default()
+    );
     Ok(())
 }

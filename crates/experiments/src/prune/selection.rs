@@ -8,8 +8,8 @@ use engine::{evaluate, fit, TrainConfig, TrainData};
 use models::ModelConfig;
 use pruner::c2s2::{run_c2s2, C2s2Params};
 use pruner::{
-    bn_scale_names, l1_norm_masks, random_masks, remove_channels, slimming_masks, PruneContext,
-    PrunedModel,
+    bn_scale_names, l1_norm_masks, random_masks, remove_channels, slimming_masks, uniform_widths,
+    PruneContext, PrunedModel,
 };
 use tch::nn::VarStore;
 use tch::Device;
@@ -17,7 +17,7 @@ use tch::Device;
 use crate::data::{resolve_root, DataSplits};
 use crate::model_dir::{load_model_dir, read_model_config};
 use crate::resolve::{model_config, train_config};
-use crate::spec::{ModelSpec, Pruning, SlimmingSpec, Spec, Target};
+use crate::spec::{ModelSpec, Pruning, SlimmingSpec, Spec, Target, UniformSpec};
 use crate::summary::{test_result, TestResult};
 
 /// What every method's selection works with.
@@ -108,6 +108,7 @@ pub fn selection(p: &Pruning) -> Box<dyn ChannelSelection + '_> {
             random: true,
         }),
         Pruning::Scratch { target } => Box::new(Scratch { target }),
+        Pruning::UniformL1Norm { from, budget } => Box::new(UniformL1 { from, budget }),
     }
 }
 
@@ -225,6 +226,33 @@ impl ChannelSelection for ToWidths<'_> {
             recorded_seconds: None,
             report: serde_json::Value::Null,
             options: serde_json::to_value(&target)?,
+        }))
+    }
+}
+
+/// L1-norm filters at one keep ratio in every prunable layer, sized to a MACs budget.
+struct UniformL1<'a> {
+    from: &'a Path,
+    budget: &'a UniformSpec,
+}
+
+impl ChannelSelection for UniformL1<'_> {
+    fn select(&self, run: &SelectionRun) -> Result<Option<Selected>> {
+        let (start, start_test) = run.start(self.from)?;
+        let (target, keep) = uniform_widths(
+            &start.config,
+            self.budget.macs_pruned_pct,
+            self.budget.min_channels,
+        )
+        .context("prune.uniform: sizing the keep ratio")?;
+        let masks = l1_norm_masks(&start.config, &start.vs, &target)?;
+        let pruned = remove_channels(&start.config, &start.vs, &masks)?;
+        Ok(Some(Selected {
+            start_test: Some(start_test),
+            pruned,
+            recorded_seconds: None,
+            report: serde_json::json!({ "keep_ratio": keep }),
+            options: serde_json::to_value(self.budget)?,
         }))
     }
 }

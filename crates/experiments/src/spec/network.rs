@@ -4,14 +4,10 @@ use models::{
     VggCifarConfig,
 };
 
-use super::{Arch, ShortcutSpec, Spec};
+use super::{Arch, Spec};
 
 /// An architecture at its default widths (the paper's), for `num_classes` classes.
-pub fn default_config(arch: Arch, shortcut: ShortcutSpec, num_classes: i64) -> ModelConfig {
-    let shortcut = match shortcut {
-        ShortcutSpec::A => Shortcut::A,
-        ShortcutSpec::B => Shortcut::B,
-    };
+pub fn default_config(arch: Arch, shortcut: Shortcut, num_classes: i64) -> ModelConfig {
     match arch {
         Arch::Vgg16Cifar => ModelConfig::Vgg16Cifar(VggCifarConfig {
             num_classes,

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use pruner::c2s2::C2s2Params;
 
 use super::network::model_config;
-use super::{Arch, ModelSpec, PruneMethod, PruneSpec, SlimmingSpec, Spec, WidthsSpec};
+use super::{Arch, ModelSpec, PruneMethod, PruneSpec, SlimmingSpec, Spec, UniformSpec, WidthsSpec};
 
 /// Where the target widths of `l1_norm`, `random` and `scratch` come from.
 #[derive(Debug, Clone, PartialEq)]
@@ -33,6 +33,9 @@ pub enum Pruning {
     },
     /// `target` trained from random initialisation.
     Scratch { target: Target },
+    /// The smallest-L1 filters of `from` removed at one keep ratio in every layer,
+    /// sized to `budget`.
+    UniformL1Norm { from: PathBuf, budget: UniformSpec },
 }
 
 impl Pruning {
@@ -44,6 +47,7 @@ impl Pruning {
             Pruning::Random { .. } => PruneMethod::Random,
             Pruning::Slimming { .. } => PruneMethod::Slimming,
             Pruning::Scratch { .. } => PruneMethod::Scratch,
+            Pruning::UniformL1Norm { .. } => PruneMethod::UniformL1Norm,
         }
     }
 }
@@ -79,6 +83,12 @@ impl PruneSpec {
                 "options of slimming given for another method",
             );
         }
+        if method != PruneMethod::UniformL1Norm && self.uniform.is_some() {
+            return fail(
+                "prune.uniform",
+                "the budget of uniform_l1_norm given for another method",
+            );
+        }
         let target = self.target(s)?;
         // `target` is `Some` exactly for the methods pruned to given widths.
         let widths = || {
@@ -112,7 +122,33 @@ impl PruneSpec {
                 target: widths()?,
             },
             PruneMethod::Scratch => Pruning::Scratch { target: widths()? },
+            PruneMethod::UniformL1Norm => Pruning::UniformL1Norm {
+                from,
+                budget: self.uniform_budget()?,
+            },
         })
+    }
+
+    fn uniform_budget(&self) -> Result<UniformSpec, Fail> {
+        let Some(u) = self.uniform.clone() else {
+            return fail(
+                "prune.uniform",
+                "uniform_l1_norm needs its budget: prune.uniform.macs_pruned_pct (in a study: prune.macs_from)",
+            );
+        };
+        if !(u.macs_pruned_pct > 0.0 && u.macs_pruned_pct < 100.0) {
+            return fail(
+                "prune.uniform.macs_pruned_pct",
+                format!(
+                    "must be a percentage in (0, 100), found {}",
+                    u.macs_pruned_pct
+                ),
+            );
+        }
+        if u.min_channels == 0 {
+            return fail("prune.uniform.min_channels", "must be at least 1");
+        }
+        Ok(u)
     }
 
     fn slimming_options(&self, s: &Spec) -> Result<SlimmingSpec, Fail> {

@@ -64,21 +64,13 @@ impl Arch {
     }
 }
 
-/// Option A or B shortcuts of CIFAR ResNets.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
-pub enum ShortcutSpec {
-    #[default]
-    A,
-    B,
-}
-
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ModelSpec {
     pub arch: Arch,
     /// CIFAR ResNets only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub shortcut: Option<ShortcutSpec>,
+    pub shortcut: Option<models::Shortcut>,
     /// Per-layer widths that replace the architecture's defaults (a pruned network).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub widths: Option<WidthsSpec>,
@@ -178,8 +170,9 @@ pub struct TrainSpec {
     pub eval_batch_size: usize,
     pub optimizer: OptimizerSpec,
     pub lr_schedule: LrScheduleSpec,
-    #[serde(default)]
-    pub precision: Precision,
+    /// `bf16`: the forward pass under libtorch's autocast (float32 master weights).
+    #[serde(default, deserialize_with = "precision")]
+    pub precision: engine::Precision,
     /// NHWC memory layout for convolutions (faster with oneDNN on CPU).
     #[serde(default = "yes")]
     pub channels_last: bool,
@@ -237,15 +230,18 @@ fn default_gamma() -> f64 {
     0.1
 }
 
-/// Arithmetic precision of training: `bf16` runs the forward pass under libtorch's
-/// autocast (float32 master weights); `fp16` is refused (it needs loss scaling).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
-#[serde(rename_all = "snake_case")]
-pub enum Precision {
-    #[default]
-    Fp32,
-    Bf16,
-    Fp16,
+/// Reads `train.precision` as the engine's own [`engine::Precision`], with a reason for
+/// the one value it refuses: `fp16` needs loss scaling, which is not implemented.
+fn precision<'de, D: serde::Deserializer<'de>>(d: D) -> Result<engine::Precision, D::Error> {
+    let name = String::deserialize(d)?;
+    match name.as_str() {
+        "fp16" => Err(serde::de::Error::custom(
+            "fp16 needs loss scaling, which is not implemented; use bf16 (autocast) or fp32",
+        )),
+        _ => engine::Precision::deserialize(serde::de::value::StrDeserializer::<D::Error>::new(
+            &name,
+        )),
+    }
 }
 
 /// Where to compute.
@@ -274,6 +270,9 @@ pub enum PruneMethod {
     Random,
     /// The given widths trained from random initialisation (control).
     Scratch,
+    /// L1-norm filters with one keep ratio in every prunable layer, sized to a MACs
+    /// budget (`prune.uniform`): what per-layer widths are worth at the same cost.
+    UniformL1Norm,
 }
 
 /// The `prune` section.
@@ -291,12 +290,27 @@ pub struct PruneSpec {
     /// Network Slimming options.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub slimming: Option<SlimmingSpec>,
+    /// uniform_l1_norm's budget.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub uniform: Option<UniformSpec>,
     /// Target widths for `l1_norm`, `random` and `scratch`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub widths: Option<WidthsSpec>,
     /// Or: take the target widths from this `model.json` (e.g. what C2S2 found).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub widths_from: Option<PathBuf>,
+}
+
+/// The budget of `uniform_l1_norm`: one keep ratio for every prunable layer, the largest
+/// that removes at least `macs_pruned_pct` percent of the start model's MACs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UniformSpec {
+    /// Percentage of MACs to remove, in (0, 100) (a study's `macs_from` fills it in).
+    pub macs_pruned_pct: f64,
+    /// Channels every layer keeps at least.
+    #[serde(default = "d_min_channels")]
+    pub min_channels: usize,
 }
 
 /// Network Slimming's options (Liu et al. 2017).

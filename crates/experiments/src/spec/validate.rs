@@ -277,12 +277,6 @@ fn train(t: &TrainSpec) -> Check {
             format!("must be in [0, epochs), found {}", l.warmup_epochs),
         );
     }
-    if t.precision == Precision::Fp16 {
-        return fail(
-            "train.precision",
-            "fp16 needs loss scaling, which is not implemented; use bf16 (autocast) or fp32",
-        );
-    }
     Ok(())
 }
 

@@ -65,6 +65,7 @@ impl RunNode {
             Some(PruneMethod::Slimming) => "slimming",
             Some(PruneMethod::Random) => "random",
             Some(PruneMethod::Scratch) => "scratch",
+            Some(PruneMethod::UniformL1Norm) => "uniform_l1_norm",
         }
     }
 }

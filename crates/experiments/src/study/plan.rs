@@ -84,7 +84,8 @@ pub struct Estimate {
 /// How long `spec` (a run of `method`) should take on `device`: the recorded selection
 /// time of the same method (if any) plus the recorded seconds per epoch times the run's
 /// epochs; records of the same architecture and device class only. Methods without a
-/// selection phase may use any record of the architecture (an upper bound for a pruned
+/// selection phase (uniform L1-norm's is a bisection over widths: none to speak of)
+/// may use any record of the architecture (an upper bound for a pruned
 /// model). Records of the study's setting are preferred; epoch times are scaled to the
 /// run's training images. `None`: no such record, or the data set is not here to count.
 pub fn estimate(
@@ -162,7 +163,10 @@ fn estimate_from(
         own.sort_by(|a, b| a.seconds.total_cmp(&b.seconds));
         return Some(own.swap_remove(own.len() / 2));
     }
-    if matches!(method, "unpruned" | "l1_norm" | "random" | "scratch") {
+    if matches!(
+        method,
+        "unpruned" | "l1_norm" | "random" | "scratch" | "uniform_l1_norm"
+    ) {
         // The largest model of the architecture: its epochs take longest.
         let r = records.iter().filter(same).max_by_key(|r| r.summary.macs)?;
         return Some(Estimate {

@@ -134,10 +134,7 @@ impl Entry {
     /// The folder of `point` under `<results>/<setting>/`: the entry's name, with
     /// `_<variant>` for a variant.
     pub fn folder(&self, point: &Point) -> String {
-        match &point.variant {
-            Some(v) => format!("{}_{v}", self.name),
-            None => self.name.clone(),
-        }
+        variant_folder(&self.name, point.variant.as_deref())
     }
 }
 
@@ -219,6 +216,16 @@ fn reach(value: &Value, path: &[&str]) -> usize {
         }
     }
     path.len()
+}
+
+/// The folder of an entry's point: `<entry>-<variant>` for a variant. Entry names hold
+/// no `-`, so `report` reads the entry (the row's method line) and the variant back
+/// from the folder name.
+pub fn variant_folder(entry: &str, variant: Option<&str>) -> String {
+    match variant {
+        Some(v) => format!("{entry}{}{v}", analysis::VARIANT_SEPARATOR),
+        None => entry.to_string(),
+    }
 }
 
 /// A name a folder and a run id can carry.
@@ -317,12 +324,12 @@ impl Study {
         let shared = Value::Mapping(shared);
         let mut raw = Vec::new();
         for (k, v) in entries {
-            let Some(entry) = key_str(k).filter(|n| plain_name(n)) else {
+            let Some(entry) = key_str(k).filter(|n| plain_name(n) && !n.contains('-')) else {
                 return Err(invalid(
                     file,
                     "entries",
                     format!(
-                        "entry name {k:?} must be non-empty and use only letters, digits, '_' and '-'"
+                        "entry name {k:?} must be non-empty and use only letters, digits and '_' ('-' joins an entry and its variant in folder names)"
                     ),
                 ));
             };
@@ -662,25 +669,34 @@ fn dependency_order(file: &Path, raw: &[RawEntry]) -> Result<Vec<usize>, SpecErr
 
 /// The variant names an entry inherits from the varied entries it takes from (`None`
 /// when it takes from none). Two differently varied sources are an error.
+/// A variant's name and the seeds its point runs.
+type VariantSeeds = (String, Vec<u64>);
+
 fn inherited_variants(
     file: &Path,
     name: &str,
     refs: &Refs,
     done: &[Entry],
-) -> Result<Option<Vec<String>>, SpecError> {
-    let mut found: Option<(String, Vec<String>)> = None;
+) -> Result<Option<Vec<VariantSeeds>>, SpecError> {
+    let mut found: Option<(String, Vec<VariantSeeds>)> = None;
     for (f, r) in refs.all() {
         let Some(EntryKind::Runs { points, .. }) =
             done.iter().find(|e| e.name == r.entry).map(|e| &e.kind)
         else {
             continue;
         };
-        let names: Vec<String> = points.iter().filter_map(|p| p.variant.clone()).collect();
+        let names: Vec<VariantSeeds> = points
+            .iter()
+            .filter_map(|p| Some((p.variant.clone()?, p.seeds.clone())))
+            .collect();
         if names.is_empty() {
             continue;
         }
+        let same = |a: &[VariantSeeds], b: &[VariantSeeds]| {
+            a.iter().map(|x| &x.0).eq(b.iter().map(|x| &x.0))
+        };
         match &found {
-            Some((other, prev)) if *prev != names => {
+            Some((other, prev)) if !same(prev, &names) => {
                 return Err(invalid(
                     file,
                     format!("entries.{name}.{f}"),
@@ -735,21 +751,26 @@ struct PointContext<'a> {
 
 impl PointContext<'_> {
     /// The point of one variant (`own`: the entry's own variant and its fields;
-    /// `inherited`: a variant name followed from a source entry), checked as a spec.
+    /// `inherited`: a variant name followed from a source entry, with the seeds that
+    /// point runs: the entry runs them too unless it lists `seeds` itself), checked as
+    /// a spec.
     fn point(
         &self,
         own: Option<(&String, &Value)>,
-        inherited: Option<String>,
+        inherited: Option<VariantSeeds>,
     ) -> Result<Point, SpecError> {
         let mut value = deep_merge(self.shared, self.entry);
         if let Some((_, over)) = own {
             value = deep_merge(&value, over);
         }
-        let variant = own.map(|(v, _)| v.clone()).or(inherited);
-        let folder = match &variant {
-            Some(v) => format!("{}_{v}", self.entry_name),
-            None => self.entry_name.to_string(),
-        };
+        if let (Some((_, seeds)), Value::Mapping(m)) = (&inherited, &mut value) {
+            if self.entry.get("seeds").is_none() {
+                let seeds: Vec<Value> = seeds.iter().map(|&s| s.into()).collect();
+                m.insert("seeds".into(), Value::Sequence(seeds));
+            }
+        }
+        let variant = own.map(|(v, _)| v.clone()).or(inherited.map(|(v, _)| v));
+        let folder = variant_folder(self.entry_name, variant.as_deref());
         if let Value::Mapping(m) = &mut value {
             if !m.contains_key("name") {
                 m.insert("name".into(), format!("{}_{folder}", self.study).into());
@@ -760,11 +781,11 @@ impl PointContext<'_> {
             .get("prune")
             .and_then(|p| p.get("method"))
             .and_then(Value::as_str);
-        if self.refs.macs_from.is_some() && method_text != Some("slimming") {
+        if self.refs.macs_from.is_some() && budget_section(method_text).is_none() {
             return Err(invalid(
                 self.file,
                 field("macs_from"),
-                "applies to slimming (it sizes Network Slimming's threshold to the MACs another entry removed)",
+                "applies to slimming and uniform_l1_norm (it sizes their budget to the MACs another entry removed)",
             ));
         }
         // The trial spec: references filled with placeholders of the right kind.
@@ -797,7 +818,7 @@ impl PointContext<'_> {
         };
         let spec = Spec::from_value(trial, self.file).map_err(|e| e.map_field(origin))?;
         let method = spec.prune.as_ref().map(|p| p.method);
-        if let Some(r) = &self.refs.macs_from {
+        if let (Some(r), Some(section)) = (&self.refs.macs_from, budget_section(method_text)) {
             let own_budget = spec
                 .prune
                 .as_ref()
@@ -805,7 +826,7 @@ impl PointContext<'_> {
                 .is_some_and(|s| s.fraction.is_some());
             let merged_pct = value
                 .get("prune")
-                .and_then(|p| p.get("slimming"))
+                .and_then(|p| p.get(section))
                 .and_then(|s| s.get("macs_pruned_pct"))
                 .is_some();
             if own_budget || merged_pct {
@@ -813,7 +834,7 @@ impl PointContext<'_> {
                     self.file,
                     field("macs_from"),
                     format!(
-                        "sizes the threshold to `{}`'s MACs; leave out prune.slimming.fraction and macs_pruned_pct",
+                        "sizes the budget to `{}`'s MACs; leave out prune.{section}.fraction and macs_pruned_pct",
                         r.entry
                     ),
                 ));
@@ -842,8 +863,18 @@ impl PointContext<'_> {
     }
 }
 
+/// The prune section holding the MACs budget `macs_from` fills, by method.
+fn budget_section(method: Option<&str>) -> Option<&'static str> {
+    match method? {
+        "slimming" => Some("slimming"),
+        "uniform_l1_norm" => Some("uniform"),
+        _ => None,
+    }
+}
+
 /// `value` with the references filled in: `prune.from` and `prune.widths_from` as
-/// paths, `prune.slimming.macs_pruned_pct` as a number.
+/// paths, the method's `macs_pruned_pct` (`prune.slimming.` or `prune.uniform.`) as a
+/// number.
 pub fn fill_refs(
     mut value: Value,
     refs: &Refs,
@@ -866,9 +897,10 @@ pub fn fill_refs(
             widths_from.to_string_lossy().into_owned().into(),
         );
     }
-    if let (Some(_), Some(pct)) = (&refs.macs_from, macs_pct) {
+    let section = budget_section(prune.get("method").and_then(Value::as_str));
+    if let (Some(_), Some(pct), Some(section)) = (&refs.macs_from, macs_pct, section) {
         let slim = prune
-            .entry("slimming".into())
+            .entry(section.into())
             .or_insert_with(|| Value::Mapping(Mapping::new()));
         if let Value::Mapping(s) = slim {
             s.insert("macs_pruned_pct".into(), pct.into());

@@ -1,7 +1,7 @@
 """Loads a model saved by this project (model.json + model.safetensors) into PyTorch,
 with the same parameter names and widths, and checks its output against the project's.
 
-    python scripts/pytorch_interop.py MODEL_DIR INPUT.safetensors EXPECTED.safetensors
+    python python/pytorch_interop.py MODEL_DIR INPUT.safetensors EXPECTED.safetensors
 
 INPUT holds tensor `x` [N, 3, H, W] (32 x 32 for CIFAR models, any size for ResNet-18); EXPECTED holds tensor `y`, the project's eval-mode
 logits. Exits 0 when PyTorch's logits match within 1e-4 (load_state_dict is strict).

@@ -1,7 +1,7 @@
 """Converts torchvision's ImageNet VGG-16 weights into this project's FCN-32s parameter
 names, for `model.init_from` (Long et al. 2015 start FCN-32s from them):
 
-    python scripts/vgg16_to_fcn32s.py vgg16-397923af.pth results/fcn_voc2011/vgg16_imagenet.safetensors
+    python python/vgg16_to_fcn32s.py vgg16-397923af.pth results/fcn_voc2011/vgg16_imagenet.safetensors
 
 `features.*` keep their names; the classifier's fully connected layers become the
 convolutions `fc6` (classifier.0: 4096 x 25088 -> 4096 x 512 x 7 x 7) and `fc7`

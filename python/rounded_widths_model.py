@@ -4,7 +4,7 @@ the widths (C2S2's `round_to` option) would buy on a given machine, before anyon
 spends a pruning run on it. The weights are the unpruned model's first k channels, so
 the copy's ACCURACY MEANS NOTHING; only its speed does.
 
-    python3 scripts/rounded_widths_model.py UNPRUNED_DIR PRUNED_DIR N OUT_DIR
+    python3 python/rounded_widths_model.py UNPRUNED_DIR PRUNED_DIR N OUT_DIR
 
 Plain Python (no numpy / torch): safetensors is an 8-byte header length, a JSON
 header, then the raw little-endian tensors."""

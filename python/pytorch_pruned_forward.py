@@ -3,7 +3,7 @@ alternating pass by pass in one process (batch 128, channels-last), to compare a
 model's speed-up with this project's `bench-latency`. Prints the medians and each
 model's speed-up over the first.
 
-    .venv/bin/python scripts/pytorch_pruned_forward.py resnet20 results/resnet20_cifar10/c2s2
+    .venv/bin/python python/pytorch_pruned_forward.py resnet20 results/resnet20_cifar10/c2s2
     NT=1 GLIBC_TUNABLES=glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=1073741824 ...
 """
 import os

@@ -7,7 +7,7 @@ images (5,000 random ones held out), pad-4 random crop + horizontal flip, SGD 0.
 Nesterov momentum 0.9 and weight decay 5e-4, batch 128, per-step cosine schedule after a
 1-epoch linear warm-up. Everything else is written independently of the Rust code.
 
-    .venv/bin/python scripts/pytorch_reference_training.py --epochs 8 --threads 1 \
+    .venv/bin/python python/pytorch_reference_training.py --epochs 8 --threads 1 \
         --out results/pipeline_checks/resnet20_reference/pytorch_metrics.csv
 
 The cache is built by the project the first time it reads data/cifar10 (any run or

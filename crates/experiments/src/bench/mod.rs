@@ -1,6 +1,9 @@
 //! Micro-benchmarks behind `experiments bench ...`: one SGD training step of a model,
-//! and the data pipeline (cache load, augmented batch production). Each prints one JSON
-//! line, so scripts/bench_*.sh can set them beside PyTorch's numbers.
+//! and the data pipeline (cache load, augmented batch production). Each measurement is
+//! a typed record printed as one JSON line (so scripts can set it beside PyTorch's,
+//! whose twin prints the same keys); [`pages`] turns records into results/bench pages.
+pub mod pages;
+
 use std::path::Path;
 use std::time::Instant;
 
@@ -9,7 +12,7 @@ use datasets::{Augment, BatchIter, BatchSource, Cifar10, CIFAR10_NORMALIZATION};
 use engine::stats::median;
 use engine::{to_channels_last, Sgd, SgdConfig};
 use models::ModelConfig;
-use serde_json::json;
+use serde::{Deserialize, Serialize};
 use tch::nn::VarStore;
 use tch::{Device, Kind, Tensor};
 
@@ -20,7 +23,8 @@ pub fn bench_model(name: &str) -> Result<ModelConfig> {
     if path.exists() {
         return crate::model_dir::read_model_config(path);
     }
-    use crate::spec::{Arch, ShortcutSpec};
+    use crate::spec::Arch;
+    use models::Shortcut;
     // Short names, or any `model.arch` of a spec, at the default widths.
     let arch = match name {
         "resnet20" => Arch::Resnet20Cifar,
@@ -33,9 +37,76 @@ pub fn bench_model(name: &str) -> Result<ModelConfig> {
     };
     Ok(crate::resolve::default_config(
         arch,
-        ShortcutSpec::A,
+        Shortcut::A,
         arch.dataset().num_classes(),
     ))
+}
+
+/// One training step's median time (`bench train-step`; PyTorch's twin,
+/// python/bench_train_step.py, prints the same keys).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrainStepTime {
+    /// `rust-tch` (this project) or `pytorch-eager`.
+    #[serde(rename = "impl")]
+    pub implementation: String,
+    pub model: String,
+    pub batch: i64,
+    pub channels_last: bool,
+    /// `fp32` or `bf16` (autocast).
+    #[serde(default = "fp32")]
+    pub precision: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device: Option<String>,
+    pub threads: usize,
+    /// Median step (forward + backward + SGD update), milliseconds.
+    pub step_ms: f64,
+    pub images_per_s: f64,
+    /// PyTorch's version (its twin only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub torch: Option<String>,
+}
+
+fn fp32() -> String {
+    "fp32".into()
+}
+
+/// The CIFAR-10 pipeline's rates (`bench data`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DataRates {
+    pub train_images: usize,
+    /// Loading the training set from the decoded cache, seconds.
+    pub load_seconds: f64,
+    /// Augmented training batches produced, images per second.
+    pub augmented_images_per_s: f64,
+    pub batch: usize,
+    pub rayon_threads: usize,
+}
+
+/// The ImageNet pipeline's rates (`bench imagenet-data`), images per second.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ImageNetRates {
+    pub images: usize,
+    pub classes: usize,
+    pub train_images_per_s: f64,
+    pub eval_images_per_s: f64,
+    pub batch: usize,
+    pub rayon_threads: usize,
+}
+
+/// C2S2's step costs against plain training (`bench selection-step`), milliseconds.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SelectionStepTimes {
+    pub model: String,
+    pub batch: i64,
+    pub threads: usize,
+    /// The prunable layer whose gate trains.
+    pub gated_layer: String,
+    pub train_step_ms: f64,
+    pub selection_step_ms: f64,
+    pub selection_over_train: f64,
+    pub plain_forward_ms: f64,
+    pub masked_forward_ms: f64,
+    pub masked_over_plain: f64,
 }
 
 /// A step benchmark's workload: which model (see [`bench_model`]), its batch, and how
@@ -86,7 +157,7 @@ pub fn train_step(
     channels_last: bool,
     bf16: bool,
     device: Device,
-) -> Result<serde_json::Value> {
+) -> Result<TrainStepTime> {
     let StepBench { model, batch, .. } = step;
     let batch = *batch;
     let cfg = bench_model(model)?;
@@ -131,15 +202,23 @@ pub fn train_step(
         // Waits for the device, so the time is the step's and not its launch's.
         let _ = loss.double_value(&[]);
     });
-    Ok(
-        json!({"impl": "rust-tch", "model": model, "batch": batch, "channels_last": channels_last, "precision": if bf16 { "bf16" } else { "fp32" },
-              "device": format!("{device:?}"), "threads": tch::get_num_threads(), "step_ms": step_ms, "images_per_s": batch as f64 / (step_ms / 1e3)}),
-    )
+    Ok(TrainStepTime {
+        implementation: "rust-tch".into(),
+        model: model.clone(),
+        batch,
+        channels_last,
+        precision: if bf16 { "bf16" } else { "fp32" }.into(),
+        device: Some(format!("{device:?}")),
+        threads: tch::get_num_threads() as usize,
+        step_ms,
+        images_per_s: batch as f64 / (step_ms / 1e3),
+        torch: None,
+    })
 }
 
 /// Times loading CIFAR-10 (from the decoded cache when the data set is an image folder)
 /// and producing augmented training batches of `batch` images.
-pub fn data(root: &Path, batch: usize) -> Result<serde_json::Value> {
+pub fn data(root: &Path, batch: usize) -> Result<DataRates> {
     // First load builds the cache if needed; the timed load reads it.
     Cifar10::load(root, None).with_context(|| format!("loading {}", root.display()))?;
     let t = Instant::now();
@@ -158,16 +237,19 @@ pub fn data(root: &Path, batch: usize) -> Result<serde_json::Value> {
         n += b.labels.size()[0] as usize;
     }
     let aug_s = t.elapsed().as_secs_f64();
-    Ok(
-        json!({"train_images": c.train.len(), "load_seconds": load_s, "augmented_images_per_s": n as f64 / aug_s,
-              "batch": batch, "rayon_threads": rayon::current_num_threads()}),
-    )
+    Ok(DataRates {
+        train_images: c.train.len(),
+        load_seconds: load_s,
+        augmented_images_per_s: n as f64 / aug_s,
+        batch,
+        rayon_threads: rayon::current_num_threads(),
+    })
 }
 
 /// Times the ImageNet input pipeline on the images of `root/<class>/*` (decode, then the
 /// training transform: random-resized crop + flip; and the evaluation transform: resize
 /// 256 + centre crop 224), in batches of `batch`, on rayon's threads.
-pub fn imagenet_data(root: &Path, batch: usize) -> Result<serde_json::Value> {
+pub fn imagenet_data(root: &Path, batch: usize) -> Result<ImageNetRates> {
     let classes = datasets::class_folders(root)?;
     let folder = datasets::ImageFolder::scan(root, &classes)
         .with_context(|| format!("scanning {}", root.display()))?;
@@ -193,17 +275,21 @@ pub fn imagenet_data(root: &Path, batch: usize) -> Result<serde_json::Value> {
     };
     let train = rate(true)?;
     let eval = rate(false)?;
-    Ok(
-        json!({"images": src.folder.len(), "classes": classes.len(), "train_images_per_s": train,
-              "eval_images_per_s": eval, "batch": batch, "rayon_threads": rayon::current_num_threads()}),
-    )
+    Ok(ImageNetRates {
+        images: src.folder.len(),
+        classes: classes.len(),
+        train_images_per_s: train,
+        eval_images_per_s: eval,
+        batch,
+        rayon_threads: rayon::current_num_threads(),
+    })
 }
 
 /// C2S2's costs against plain training, on random data: a phase-1 selection step (only a
 /// pruning layer's kernel trains; network frozen, no weight gradients) gated at the
 /// `layer`-th prunable layer, a normal training step, and the forward pass with every
 /// prunable layer gated (binary masks) against the plain forward.
-pub fn selection_step(step: &StepBench, layer: usize) -> Result<serde_json::Value> {
+pub fn selection_step(step: &StepBench, layer: usize) -> Result<SelectionStepTimes> {
     let StepBench { model, batch, .. } = step;
     let batch = *batch;
     let cfg = bench_model(model)?;
@@ -265,9 +351,16 @@ pub fn selection_step(step: &StepBench, layer: usize) -> Result<serde_json::Valu
             let _ = net.forward_t(&x, false);
         })
     });
-    Ok(
-        json!({"model": model, "batch": batch, "threads": tch::get_num_threads(), "gated_layer": target.name,
-              "train_step_ms": train_ms, "selection_step_ms": select_ms, "selection_over_train": select_ms / train_ms,
-              "plain_forward_ms": plain_ms, "masked_forward_ms": masked_ms, "masked_over_plain": masked_ms / plain_ms}),
-    )
+    Ok(SelectionStepTimes {
+        model: model.clone(),
+        batch,
+        threads: tch::get_num_threads() as usize,
+        gated_layer: target.name.clone(),
+        train_step_ms: train_ms,
+        selection_step_ms: select_ms,
+        selection_over_train: select_ms / train_ms,
+        plain_forward_ms: plain_ms,
+        masked_forward_ms: masked_ms,
+        masked_over_plain: masked_ms / plain_ms,
+    })
 }

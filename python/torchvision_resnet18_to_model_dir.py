@@ -1,7 +1,7 @@
 """Turns torchvision's ImageNet ResNet-18 weights into a model folder this project
 loads (`prune.from`, `experiments eval`): model.safetensors + model.json.
 
-    python scripts/torchvision_resnet18_to_model_dir.py resnet18-f37072fd.pth results/resnet18_imagenet/pretrained
+    python python/torchvision_resnet18_to_model_dir.py resnet18-f37072fd.pth results/resnet18_imagenet/pretrained
     cargo run --release -p experiments -- eval results/resnet18_imagenet/pretrained --spec resnet18_imagenet
 
 The project's ResNet-18 uses torchvision's parameter and buffer names (BN running

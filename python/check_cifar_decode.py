@@ -7,7 +7,7 @@ name), same labels, and pixel differences within JPEG decoders' rounding (a few 
 of 255 from their IDCT and chroma upsampling). Needs Pillow in the virtualenv
 (`.venv/bin/pip install pillow`).
 
-    .venv/bin/python scripts/check_cifar_decode.py [--root data/cifar10] [--per-split 500]
+    .venv/bin/python python/check_cifar_decode.py [--root data/cifar10] [--per-split 500]
 
 Prints a Markdown summary; exits 1 when the order, a label or a pixel is off by more
 than the tolerance.
