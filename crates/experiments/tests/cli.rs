@@ -392,3 +392,20 @@ fn bench_latency_times_the_models_of_settings_and_writes_each_latency_csv() {
         "{own:?}"
     );
 }
+
+#[test]
+fn every_committed_spec_and_study_parses() {
+    let mut n = 0;
+    for e in std::fs::read_dir(repo().join("experiments"))
+        .unwrap()
+        .flatten()
+    {
+        let p = e.path();
+        if p.extension().is_some_and(|x| x == "yaml") {
+            let o = experiments(&["validate", "--no-files", p.to_str().unwrap()]);
+            assert!(o.status.success(), "{}: {}", p.display(), text(&o));
+            n += 1;
+        }
+    }
+    assert!(n >= 10, "only {n} specs found");
+}

@@ -118,6 +118,23 @@ fn every_method_prunes_the_pretrained_model() {
         "half of 72 channels go by the global threshold: {s}"
     );
 
+    // Uniform L1-norm: one keep ratio in all nine inner layers, sized so that at least
+    // 40% of the MACs go.
+    let pr = format!(
+        "prune:\n  method: uniform_l1_norm\n  from: {}\n  uniform: {{ macs_pruned_pct: 40.0 }}\n",
+        from.display()
+    );
+    let s = run(tmp.path(), "uniform", spec(tmp.path(), "uniform", 1, &pr));
+    assert_eq!(s["method"], "uniform_l1_norm");
+    let p = &s["pruning"];
+    let removed = 100.0 * (1.0 - s["macs"].as_f64().unwrap() / p["start_macs"].as_f64().unwrap());
+    assert!(removed >= 40.0 && removed < 50.0, "{removed}% removed: {s}");
+    let r = p["report"]["keep_ratio"].as_f64().unwrap();
+    for l in p["layers"].as_array().unwrap() {
+        let (c, k) = (l["channels"].as_f64().unwrap(), l["kept"].as_f64().unwrap());
+        assert_eq!(k, (r * c).round().max(1.0), "{l} at keep ratio {r}");
+    }
+
     // bench-latency times the unpruned and the pruned folder side by side and records
     // how busy the machine was meanwhile.
     let csv = tmp.path().join("latency.csv");

@@ -371,6 +371,26 @@ fn the_cpu_budget_studies_find_every_committed_record() {
     }
 }
 
+#[test]
+fn the_curve_study_finds_every_published_point() {
+    let p = plan(&repo().join("experiments/resnet20_cifar10_curve_cpu.yaml"));
+    let setting = repo().join("results/resnet20_cifar10");
+    let mut published = 0;
+    for e in std::fs::read_dir(&setting).unwrap().flatten() {
+        let folder = e.file_name().to_string_lossy().into_owned();
+        // The curve's points are its variants' folders, `<entry>-<variant>`.
+        if !folder.contains('-') || !e.path().join("summary.json").exists() {
+            continue;
+        }
+        published += 1;
+        assert_eq!(state_of(&p, &format!("{folder}/seed0")), "done", "{p}");
+    }
+    assert!(
+        !p.contains("failed") && !p.contains("blocked"),
+        "nothing of the curve is stuck:\n{p} ({published} points published)"
+    );
+}
+
 /// Every file of `dir` (recursively), with its bytes.
 fn snapshot(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
     let mut out = Vec::new();
