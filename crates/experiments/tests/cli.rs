@@ -190,7 +190,7 @@ fn killed_run_resumes_to_the_same_weights_and_finished_runs_are_reused() {
     assert!(o.status.success(), "{}", text(&o));
     let table = std::fs::read_to_string(results.join("resnet20_cifar10/table.csv")).unwrap();
     let row = format!(
-        "unpruned,measured,cpu-{},1,{:.2},",
+        "unpruned,,measured,cpu-{},1,{:.2},",
         summary.schedule, summary.test.top1
     );
     assert!(table.lines().nth(1).unwrap().starts_with(&row), "{table}");

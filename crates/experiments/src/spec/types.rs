@@ -209,6 +209,10 @@ pub enum ScheduleName {
     Cosine,
 }
 
+/// The spec's learning-rate section, flat (`kind` beside every kind's options) rather
+/// than `engine::ScheduleKind` (tagged, each kind with only its own fields): run keys
+/// hash this form, so every committed run keeps its key; `resolve::train_config` turns
+/// it into the engine's schedule.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LrScheduleSpec {
@@ -244,7 +248,8 @@ fn precision<'de, D: serde::Deserializer<'de>>(d: D) -> Result<engine::Precision
     }
 }
 
-/// Where to compute.
+/// Where to compute. Not a mirror: `auto` is the spec's own choice, resolved on the machine
+/// that runs it (`resolve::pick_device`) into a `tch::Device`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "snake_case")]
 pub enum DeviceSpec {
