@@ -333,10 +333,10 @@ fn a_study_submitted_to_slurm_runs_as_chained_job_arrays_and_writes_its_table() 
     let table = std::fs::read_to_string(setting.join("table.md"))
         .unwrap_or_else(|e| panic!("no table ({e}); {}", cluster.logs()));
     for row in [
-        "| unpruned | measured",
-        "| C2S2 | measured",
-        "| L1-norm | measured",
-        "| random | measured",
+        "| unpruned |  | measured",
+        "| C2S2 | c2s2 | measured",
+        "| L1-norm | c2s2 | measured",
+        "| random | c2s2 | measured",
     ] {
         assert!(table.contains(row), "no `{row}` in\n{table}");
     }
