@@ -100,6 +100,7 @@ pub const SETTINGS: &[Setting] = &[
             run("slimming", "slimming_matched", "resnet20_cifar10_cpu"),
             run("random", "random", "resnet20_cifar10_cpu"),
             run("scratch", "scratch", "resnet20_cifar10_cpu"),
+            run("uniform_l1_norm", "uniform_l1_norm", "resnet20_cifar10_cpu"),
         ],
     },
     Setting {
