@@ -128,7 +128,7 @@ fn every_method_prunes_the_pretrained_model() {
     assert_eq!(s["method"], "uniform_l1_norm");
     let p = &s["pruning"];
     let removed = 100.0 * (1.0 - s["macs"].as_f64().unwrap() / p["start_macs"].as_f64().unwrap());
-    assert!(removed >= 40.0 && removed < 50.0, "{removed}% removed: {s}");
+    assert!((40.0..50.0).contains(&removed), "{removed}% removed: {s}");
     let r = p["report"]["keep_ratio"].as_f64().unwrap();
     for l in p["layers"].as_array().unwrap() {
         let (c, k) = (l["channels"].as_f64().unwrap(), l["kept"].as_f64().unwrap());
