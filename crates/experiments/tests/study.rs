@@ -356,8 +356,9 @@ fn a_failing_run_does_not_stop_the_others_and_is_named() {
 
 /// The plan of `study` says every record published under `setting` is done (its run
 /// key re-derived from the spec), and nothing else is in a state a clone cannot start
-/// from: the runs not published yet are ready, waiting on one, or resumable.
-fn assert_published_runs_are_found(study: &str, setting: &str) {
+/// from: the runs not published yet are ready, waiting on one, or resumable. Returns
+/// how many runs are done.
+fn assert_published_runs_are_found(study: &str, setting: &str) -> usize {
     let p = plan(&repo().join(format!("experiments/{study}.yaml")));
     let mut done = 0;
     for line in p.lines().skip(2).filter(|l| l.contains("/seed")) {
@@ -382,19 +383,21 @@ fn assert_published_runs_are_found(study: &str, setting: &str) {
             );
         }
     }
-    assert!(done > 0, "{study}: nothing published?\n{p}");
+    done
 }
 
 #[test]
 fn the_cpu_budget_studies_find_every_committed_record() {
     for (study, setting) in [
         ("resnet20_cifar10_cpu", "resnet20_cifar10"),
-        ("resnet20_cifar10_curve_cpu", "resnet20_cifar10"),
         ("vgg_cifar10_cpu", "vgg_cifar10"),
         ("ablations_cpu", "ablations"),
     ] {
-        assert_published_runs_are_found(study, setting);
+        let done = assert_published_runs_are_found(study, setting);
+        assert!(done > 0, "{study}: nothing published?");
     }
+    // The curve is run point by point: whatever part of it is published must be found.
+    assert_published_runs_are_found("resnet20_cifar10_curve_cpu", "resnet20_cifar10");
     // These two tables hold every run their studies list.
     for (study, runs) in [("vgg_cifar10_cpu", 4), ("ablations_cpu", 6)] {
         let o = experiments(&["plan", study], "warn");
