@@ -98,6 +98,25 @@ pub(crate) fn padded(lo: f64, hi: f64) -> std::ops::Range<f64> {
     (lo - pad)..(hi + pad)
 }
 
+/// Decimals an axis tick needs so that neighbouring ticks of an axis spanning `span`
+/// units read apart (plotters draws about ten).
+fn tick_decimals(span: f64) -> usize {
+    match span.abs() {
+        s if s >= 20.0 => 0,
+        s if s >= 1.0 => 1,
+        s if s >= 0.1 => 2,
+        _ => 3,
+    }
+}
+
+/// An axis tick with `decimals` decimals; a value that rounds to zero prints as "0", not
+/// "-0.0" (a tick a hair below zero would otherwise read as negative zero).
+fn tick(v: f64, decimals: usize) -> String {
+    let half_step = 0.5 * 10f64.powi(-(decimals as i32));
+    let v = if v.abs() < half_step { 0.0 } else { v };
+    format!("{v:.decimals$}")
+}
+
 /// Titles and axis labels of a two-axis figure.
 pub(crate) struct Axes<'a> {
     pub title: &'a str,
@@ -125,15 +144,35 @@ pub(crate) fn xy_chart<'a, DB: DrawingBackend>(
         .margin(16)
         .x_label_area_size(48)
         .y_label_area_size(64)
-        .build_cartesian_2d(x, y)
+        .build_cartesian_2d(x.clone(), y.clone())
         .map_err(de)?;
+    let (dx, dy) = (
+        tick_decimals(x.end - x.start),
+        tick_decimals(y.end - y.start),
+    );
     chart
         .configure_mesh()
         .x_desc(axes.x_label)
         .y_desc(axes.y_label)
+        .x_label_formatter(&|v| tick(*v, dx))
+        .y_label_formatter(&|v| tick(*v, dy))
         .label_style((FONT, 14))
         .axis_desc_style((FONT, 16))
         .draw()
         .map_err(de)?;
     Ok(chart)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{tick, tick_decimals};
+
+    #[test]
+    fn a_tick_just_below_zero_reads_as_zero_and_decimals_follow_the_span() {
+        assert_eq!(tick(-1e-12, 1), "0.0");
+        assert_eq!(tick(-0.04, 1), "0.0");
+        assert_eq!(tick(-0.06, 1), "-0.1");
+        assert_eq!(tick(42.2, tick_decimals(60.0)), "42");
+        assert_eq!(tick(0.35, tick_decimals(0.5)), "0.35");
+    }
 }
