@@ -98,6 +98,26 @@ pub(crate) fn padded(lo: f64, hi: f64) -> std::ops::Range<f64> {
     (lo - pad)..(hi + pad)
 }
 
+/// The legend every two-axis figure here draws: lower left, over a translucent white box.
+pub(crate) fn draw_legend<'a, DB: DrawingBackend + 'a>(
+    chart: &mut ChartContext<
+        'a,
+        DB,
+        Cartesian2d<plotters::coord::types::RangedCoordf64, plotters::coord::types::RangedCoordf64>,
+    >,
+    font_size: u32,
+) -> DrawResult {
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::LowerLeft)
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK)
+        .label_font((FONT, font_size))
+        .draw()
+        .map_err(de)?;
+    Ok(())
+}
+
 /// Decimals an axis tick needs so that neighbouring ticks of an axis spanning `span`
 /// units read apart (plotters draws about ten).
 fn tick_decimals(span: f64) -> usize {

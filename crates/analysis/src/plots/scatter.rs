@@ -3,7 +3,9 @@
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use super::{de, padded, xy_chart, Axes, DrawResult, Figure, FONT, MEASURED, PUBLISHED};
+use super::{
+    de, draw_legend, padded, xy_chart, Axes, DrawResult, Figure, FONT, MEASURED, PUBLISHED,
+};
 
 /// One point with the method it stands for.
 #[derive(Debug, Clone, PartialEq)]
@@ -134,15 +136,7 @@ impl Figure for Scatter {
                 .label("published")
                 .legend(|(x, y)| TriangleMarker::new((x + 8, y), 7, PUBLISHED.filled()));
         }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::LowerLeft)
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK)
-            .label_font((FONT, 14))
-            .draw()
-            .map_err(de)?;
-        Ok(())
+        draw_legend(&mut chart, 14)
     }
 }
 

@@ -4,7 +4,7 @@
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use super::{de, padded, xy_chart, Axes, DrawResult, Figure, FONT, NEUTRAL};
+use super::{de, draw_legend, padded, xy_chart, Axes, DrawResult, Figure, NEUTRAL};
 
 /// One point of a curve: x, y and the sample sd of y over seeds (`None`: one seed).
 #[derive(Debug, Clone, PartialEq)]
@@ -166,14 +166,6 @@ impl Figure for Tradeoff {
                 }
             }
         }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::LowerLeft)
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK)
-            .label_font((FONT, 13))
-            .draw()
-            .map_err(de)?;
-        Ok(())
+        draw_legend(&mut chart, 13)
     }
 }
