@@ -173,6 +173,24 @@ fn notes_for(
             l.threads,
             l.repeats
         ));
+        // A run published after the latency run has no cell; say so rather than leave
+        // the reader to guess whether it was slow, broken or never timed.
+        let untimed: Vec<String> = rows
+            .iter()
+            .filter(|r| r.source == "measured" && r.latency_ms.is_none())
+            .map(|r| match &r.point {
+                Some(p) => format!("{} ({p})", r.method),
+                None => r.method.clone(),
+            })
+            .collect();
+        if !untimed.is_empty() {
+            notes.push(format!(
+                "Not timed: {} (published after the latency run, or its weights are not here); `experiments bench-latency --setting {}` times every model of the setting in one run and rewrites {}.",
+                untimed.join(", "),
+                s.name,
+                latency_file.display()
+            ));
+        }
     }
     let unpruned_macs = rows
         .iter()

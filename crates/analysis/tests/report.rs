@@ -140,6 +140,35 @@ fn missing_runs_and_speedup_shortfalls_are_notes_not_numbers() {
 }
 
 #[test]
+fn a_run_published_after_the_latency_run_is_named_as_not_timed() {
+    let tmp = tempfile::tempdir().unwrap();
+    let paths = run_set(tmp.path());
+    let rep = report_setting(&paths, setting("resnet20_cifar10").unwrap()).unwrap();
+    assert!(
+        !rep.notes.iter().any(|n| n.starts_with("Not timed")),
+        "every model was timed: {:?}",
+        rep.notes
+    );
+    // L1-norm at C2S2's widths arrives after latency.csv was written.
+    write_run(
+        &paths.results.join("resnet20_cifar10/l1_norm"),
+        &summary("l1_norm", 0, 88.5, 800, 6_000),
+    );
+    let rep = report_setting(&paths, setting("resnet20_cifar10").unwrap()).unwrap();
+    let note = rep
+        .notes
+        .iter()
+        .find(|n| n.starts_with("Not timed"))
+        .expect("the untimed row is named");
+    assert!(note.contains("L1-norm"), "{note}");
+    assert!(!note.contains("C2S2"), "{note}");
+    assert!(
+        note.contains("bench-latency --setting resnet20_cifar10"),
+        "{note}"
+    );
+}
+
+#[test]
 fn an_entrys_note_file_is_appended_to_its_line_under_the_table() {
     let tmp = tempfile::tempdir().unwrap();
     let paths = run_set(tmp.path());
