@@ -64,9 +64,25 @@ pub struct Summary {
     pub total_train_seconds: f64,
     pub device: String,
     pub threads: i32,
+    /// The machine the run finished on and when; absent in records written before
+    /// 2026-12-07 (their machine is named in `docs/machines.md` where it is known).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host: Option<Host>,
     /// Present for pruning runs.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pruning: Option<PruningRecord>,
+}
+
+/// Where and when a run finished: what a timing in the record needs beside it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Host {
+    /// The CPU's model name as `/proc/cpuinfo` (and `lscpu`) gives it; `unknown` where
+    /// the system does not say.
+    pub cpu_model: String,
+    /// Logical CPUs available to the process.
+    pub cpus: usize,
+    /// UTC time the record was written, RFC 3339 (`2026-12-07T04:10:00Z`).
+    pub finished_utc: String,
 }
 
 /// Channels of one prunable layer before and after pruning.

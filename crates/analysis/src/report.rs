@@ -70,6 +70,24 @@ fn minutes_over(seconds: impl Iterator<Item = f64>) -> String {
     }
 }
 
+/// The machine and date of each seed that recorded them (records from 2026-12-07 on),
+/// e.g. `Ran on: seed 0 AMD EPYC 7B13 (2 CPUs), 2026-12-07.`; `None` when no seed did.
+fn hosts_sentence(e: &Entry) -> Option<String> {
+    let parts: Vec<String> = e
+        .runs
+        .iter()
+        .filter_map(|r| {
+            let h = r.summary.host.as_ref()?;
+            let day = h.finished_utc.get(..10).unwrap_or(&h.finished_utc);
+            Some(format!(
+                "seed {} {} ({} CPUs), {day}",
+                r.summary.seed, h.cpu_model, h.cpus
+            ))
+        })
+        .collect();
+    (!parts.is_empty()).then(|| format!("Ran on: {}.", parts.join("; ")))
+}
+
 fn notes_for(
     s: &Setting,
     entries: &[Entry],
@@ -109,6 +127,10 @@ fn notes_for(
             r.threads,
             e.dir.display()
         );
+        if let Some(hosts) = hosts_sentence(e) {
+            line.push(' ');
+            line.push_str(&hosts);
+        }
         if let Some(note) = &e.note {
             line.push(' ');
             line.push_str(note);

@@ -195,6 +195,36 @@ fn an_entrys_note_file_is_appended_to_its_line_under_the_table() {
 }
 
 #[test]
+fn the_machine_a_seed_recorded_is_named_on_its_line_and_old_records_name_none() {
+    let tmp = tempfile::tempdir().unwrap();
+    let paths = run_set(tmp.path());
+    let seed1 = paths
+        .results
+        .join("resnet20_cifar10/c2s2/seed1/summary.json");
+    let mut s = analysis::record::Summary::read(&seed1).unwrap();
+    s.host = Some(analysis::record::Host {
+        cpu_model: "AMD EPYC 7B13".into(),
+        cpus: 2,
+        finished_utc: "2026-12-07T05:10:00Z".into(),
+    });
+    s.write(&seed1).unwrap();
+    let rep = report_setting(&paths, setting("resnet20_cifar10").unwrap()).unwrap();
+    let line = rep.notes.iter().find(|n| n.starts_with("C2S2:")).unwrap();
+    assert!(
+        line.ends_with(
+            "resnet20_cifar10/c2s2). Ran on: seed 1 AMD EPYC 7B13 (2 CPUs), 2026-12-07."
+        ),
+        "{line}"
+    );
+    let unpruned = rep
+        .notes
+        .iter()
+        .find(|n| n.starts_with("unpruned:"))
+        .unwrap();
+    assert!(!unpruned.contains("Ran on"), "{unpruned}");
+}
+
+#[test]
 fn reports_are_byte_identical_and_render_every_plot_kind() {
     let tmp = tempfile::tempdir().unwrap();
     let paths = run_set(tmp.path());

@@ -4,6 +4,7 @@
 pub mod atomic;
 pub mod bench;
 pub mod data;
+pub mod host;
 pub mod inspect;
 pub mod latency;
 pub mod lock;

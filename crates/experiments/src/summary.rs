@@ -8,6 +8,7 @@ use tch::Device;
 pub use analysis::record::{LayerWidth, PruningRecord, Summary, TestResult, SUMMARY_SCHEMA};
 
 use crate::data::DataSplits;
+use crate::host::this_host;
 use crate::resolve::schedule_label;
 use crate::run_key::run_key;
 use crate::spec::Spec;
@@ -66,6 +67,7 @@ impl FinishedRun<'_> {
             total_train_seconds: h.iter().map(|m| m.train_seconds).sum(),
             device: format!("{:?}", self.device),
             threads: tch::get_num_threads(),
+            host: Some(this_host()),
             pruning,
         })
     }

@@ -173,6 +173,10 @@ fn killed_run_resumes_to_the_same_weights_and_finished_runs_are_reused() {
     let metrics = analysis::record::read_metrics(&dir.join("metrics.csv")).unwrap();
     assert_eq!(metrics.len(), summary.epochs);
     assert!(metrics.iter().all(|m| m.val_top1.is_some()));
+    // The machine and the day the run finished, beside its timings.
+    let host = summary.host.as_ref().expect("the record names its machine");
+    assert!(!host.cpu_model.is_empty() && host.cpus >= 1, "{host:?}");
+    assert!(host.finished_utc.starts_with("20") && host.finished_utc.ends_with('Z'));
     let results = tmp.path().join("results");
     let entry = results.join("resnet20_cifar10/pretrained");
     let o = experiments(&["publish", dir.to_str().unwrap(), entry.to_str().unwrap()]);

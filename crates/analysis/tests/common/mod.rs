@@ -66,6 +66,7 @@ pub fn summary(method: &str, seed: u64, top1: f64, params: u64, macs: u64) -> Su
         total_train_seconds: 30.0,
         device: "Cpu".into(),
         threads: 2,
+        host: None,
         pruning,
     }
 }
