@@ -79,6 +79,11 @@ pub struct Host {
     /// The CPU's model name as `/proc/cpuinfo` (and `lscpu`) gives it; `unknown` where
     /// the system does not say.
     pub cpu_model: String,
+    /// The vector extensions libtorch's CPU kernels choose between that the CPU has
+    /// (of `avx2`, `avx512f`, `avx512_vnni`, `avx512_bf16`, `avx512_fp16`, `amx_tile`):
+    /// machines with one model name differ here, and so do their timings.
+    #[serde(default)]
+    pub cpu_simd: Vec<String>,
     /// Logical CPUs available to the process.
     pub cpus: usize,
     /// UTC time the record was written, RFC 3339 (`2026-12-07T04:10:00Z`).

@@ -71,7 +71,8 @@ fn minutes_over(seconds: impl Iterator<Item = f64>) -> String {
 }
 
 /// The machine and date of each seed that recorded them (records from 2026-12-07 on),
-/// e.g. `Ran on: seed 0 AMD EPYC 7B13 (2 CPUs), 2026-12-07.`; `None` when no seed did.
+/// with the vector extensions it recorded, e.g. `Ran on: seed 0 Intel(R) Xeon(R)
+/// Processor (2 CPUs; avx2 avx512f avx512_bf16), 2026-12-07.`; `None` when no seed did.
 fn hosts_sentence(e: &Entry) -> Option<String> {
     let parts: Vec<String> = e
         .runs
@@ -79,8 +80,13 @@ fn hosts_sentence(e: &Entry) -> Option<String> {
         .filter_map(|r| {
             let h = r.summary.host.as_ref()?;
             let day = h.finished_utc.get(..10).unwrap_or(&h.finished_utc);
+            let simd = if h.cpu_simd.is_empty() {
+                String::new()
+            } else {
+                format!("; {}", h.cpu_simd.join(" "))
+            };
             Some(format!(
-                "seed {} {} ({} CPUs), {day}",
+                "seed {} {} ({} CPUs{simd}), {day}",
                 r.summary.seed, h.cpu_model, h.cpus
             ))
         })

@@ -203,7 +203,8 @@ fn the_machine_a_seed_recorded_is_named_on_its_line_and_old_records_name_none() 
         .join("resnet20_cifar10/c2s2/seed1/summary.json");
     let mut s = analysis::record::Summary::read(&seed1).unwrap();
     s.host = Some(analysis::record::Host {
-        cpu_model: "AMD EPYC 7B13".into(),
+        cpu_model: "Intel(R) Xeon(R) Processor".into(),
+        cpu_simd: vec!["avx2".into(), "avx512f".into(), "avx512_bf16".into()],
         cpus: 2,
         finished_utc: "2026-12-07T05:10:00Z".into(),
     });
@@ -212,7 +213,7 @@ fn the_machine_a_seed_recorded_is_named_on_its_line_and_old_records_name_none() 
     let line = rep.notes.iter().find(|n| n.starts_with("C2S2:")).unwrap();
     assert!(
         line.ends_with(
-            "resnet20_cifar10/c2s2). Ran on: seed 1 AMD EPYC 7B13 (2 CPUs), 2026-12-07."
+            "resnet20_cifar10/c2s2). Ran on: seed 1 Intel(R) Xeon(R) Processor (2 CPUs; avx2 avx512f avx512_bf16), 2026-12-07."
         ),
         "{line}"
     );
