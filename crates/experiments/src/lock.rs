@@ -55,4 +55,41 @@ impl RunLock {
     pub fn path(&self) -> &Path {
         &self.path
     }
+
+    /// Who computes into run directory `dir` now (`pid <n> <host>`, as the holder wrote
+    /// it), or `None` when no process holds its lock. Takes and at once drops the lock
+    /// when it is free; never waits.
+    pub fn holder(dir: &Path) -> Option<String> {
+        let path = dir.join("lock");
+        let file = OpenOptions::new().read(true).write(true).open(&path).ok()?;
+        match file.try_lock() {
+            Err(std::fs::TryLockError::WouldBlock) => {
+                let who = std::fs::read_to_string(&path).unwrap_or_default();
+                Some(match who.trim() {
+                    "" => "another process".to_string(),
+                    w => w.to_string(),
+                })
+            }
+            Ok(()) | Err(std::fs::TryLockError::Error(_)) => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_held_lock_names_its_holder_and_a_released_one_none() {
+        let dir = tempfile::tempdir().unwrap();
+        assert_eq!(RunLock::holder(dir.path()), None, "no lock file yet");
+        let lock = RunLock::acquire(dir.path()).unwrap();
+        let holder = RunLock::holder(dir.path()).expect("held");
+        assert!(
+            holder.starts_with(&format!("pid {}", std::process::id())),
+            "{holder}"
+        );
+        drop(lock);
+        assert_eq!(RunLock::holder(dir.path()), None);
+    }
 }

@@ -1,6 +1,7 @@
 //! Studies end to end on a tiny ResNet and the committed CIFAR-10 subset: the graph a
 //! study expands into, the local executor with two workers, publishing and the table,
-//! a worker killed with SIGKILL, two processes wanting one run, a failing run.
+//! a worker killed with SIGKILL, a run being computed as `plan` shows it, two processes
+//! wanting one run, a failing run.
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
@@ -63,6 +64,7 @@ fn state_of<'a>(plan: &'a str, run: &str) -> &'a str {
     [
         "done",
         "resumable",
+        "running now",
         "ready",
         "waiting",
         "blocked",
@@ -296,6 +298,24 @@ fn a_worker_killed_mid_run_resumes_to_the_weights_of_an_uninterrupted_run() {
         weights(killed.path()) == want,
         "the resumed run differs from the uninterrupted one"
     );
+}
+
+#[test]
+fn plan_names_a_run_another_process_is_computing_as_running() {
+    let root = tempfile::tempdir().unwrap();
+    let entries = "  pretrained:\n    train: { epochs: 2 }\n";
+    let file = write_study(root.path(), &study_text(root.path(), 256, entries));
+    let g = RunGraph::new(Study::load(&file).unwrap());
+    let dir = experiments::run_key::run_dir(&g.spec(0).unwrap(), 0);
+    std::fs::create_dir_all(&dir).unwrap();
+    // This test process holds the run's lock, as a worker computing it would.
+    let lock = experiments::lock::RunLock::acquire(&dir).unwrap();
+    let p = plan(&file);
+    assert_eq!(state_of(&p, "pretrained/seed0"), "running now", "{p}");
+    assert!(p.contains(&format!("(pid {}", std::process::id())), "{p}");
+    drop(lock);
+    let p = plan(&file);
+    assert_eq!(state_of(&p, "pretrained/seed0"), "resumable", "{p}");
 }
 
 #[test]

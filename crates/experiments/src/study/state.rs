@@ -4,6 +4,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 use super::graph::{RunGraph, Source};
+use crate::lock::RunLock;
 use crate::run_key::{hashed_inputs, identity_without_files, run_dir, run_key};
 use crate::spec::Spec;
 
@@ -19,6 +20,13 @@ pub enum RunState {
     Finished { dir: PathBuf },
     /// Started: its run directory holds a checkpoint.
     Resumable { dir: PathBuf, progress: String },
+    /// Being computed now by the process that holds its run lock (`pid <n> <host>`); a
+    /// worker given it waits for that process and then reuses its result.
+    Running {
+        dir: PathBuf,
+        progress: String,
+        holder: String,
+    },
     /// Everything it takes from is published; it can start.
     Ready,
     /// Waits for these runs (ids) to be published.
@@ -40,7 +48,10 @@ impl RunState {
 
     /// A worker can take it now.
     pub fn is_runnable(&self) -> bool {
-        matches!(self, RunState::Ready | RunState::Resumable { .. })
+        matches!(
+            self,
+            RunState::Ready | RunState::Resumable { .. } | RunState::Running { .. }
+        )
     }
 }
 
@@ -55,6 +66,9 @@ impl fmt::Display for RunState {
             ),
             RunState::Finished { dir } => write!(f, "finished in {}, to publish", dir.display()),
             RunState::Resumable { progress, .. } => write!(f, "resumable {progress}"),
+            RunState::Running {
+                progress, holder, ..
+            } => write!(f, "running now ({holder}), {progress}"),
             RunState::Ready => write!(f, "ready"),
             RunState::Waiting { on } => write!(f, "waiting on {}", on.join(", ")),
             RunState::Blocked { reason } => write!(f, "blocked: {reason}"),
@@ -163,7 +177,14 @@ fn own_state(graph: &RunGraph, i: usize, spec: &Spec) -> RunState {
     }
     if dir.is_dir() {
         let progress = progress_of(&dir);
-        return RunState::Resumable { dir, progress };
+        return match RunLock::holder(&dir) {
+            Some(holder) => RunState::Running {
+                dir,
+                progress,
+                holder,
+            },
+            None => RunState::Resumable { dir, progress },
+        };
     }
     RunState::Ready
 }
