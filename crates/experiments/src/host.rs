@@ -24,23 +24,23 @@ pub fn this_host() -> Host {
     }
 }
 
-/// The first `model name` line of `/proc/cpuinfo` text (x86; ARM kernels may not have
-/// one, then `None`).
-fn cpu_model_name(cpuinfo: &str) -> Option<String> {
+/// The value of the first `key` line of `/proc/cpuinfo` text (`model name`, `flags`).
+fn cpuinfo_field<'a>(cpuinfo: &'a str, key: &str) -> Option<&'a str> {
     cpuinfo.lines().find_map(|line| {
-        let (key, value) = line.split_once(':')?;
-        (key.trim() == "model name").then(|| value.trim().to_string())
+        let (k, value) = line.split_once(':')?;
+        (k.trim() == key).then(|| value.trim())
     })
 }
 
-/// Which of [`SIMD_FLAGS`] the first `flags` line of `/proc/cpuinfo` text lists.
+/// The CPU model name (x86 kernels list one; ARM kernels may not, then `None`).
+fn cpu_model_name(cpuinfo: &str) -> Option<String> {
+    cpuinfo_field(cpuinfo, "model name").map(str::to_string)
+}
+
+/// Which of [`SIMD_FLAGS`] the first `flags` line lists.
 fn simd_flags(cpuinfo: &str) -> Vec<String> {
-    let flags: Vec<&str> = cpuinfo
-        .lines()
-        .find_map(|line| {
-            let (key, value) = line.split_once(':')?;
-            (key.trim() == "flags").then(|| value.split_whitespace().collect())
-        })
+    let flags: Vec<&str> = cpuinfo_field(cpuinfo, "flags")
+        .map(|f| f.split_whitespace().collect())
         .unwrap_or_default();
     SIMD_FLAGS
         .iter()

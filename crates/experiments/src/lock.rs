@@ -30,11 +30,10 @@ impl RunLock {
         match file.try_lock() {
             Ok(()) => {}
             Err(std::fs::TryLockError::WouldBlock) => {
-                let holder = std::fs::read_to_string(&path).unwrap_or_default();
                 tracing::info!(
                     "{} is being computed by another process ({}); waiting for it",
                     dir.display(),
-                    holder.trim()
+                    written_holder(&path)
                 );
                 file.lock()
                     .with_context(|| format!("waiting for run lock {}", path.display()))?;
@@ -63,15 +62,17 @@ impl RunLock {
         let path = dir.join("lock");
         let file = OpenOptions::new().read(true).write(true).open(&path).ok()?;
         match file.try_lock() {
-            Err(std::fs::TryLockError::WouldBlock) => {
-                let who = std::fs::read_to_string(&path).unwrap_or_default();
-                Some(match who.trim() {
-                    "" => "another process".to_string(),
-                    w => w.to_string(),
-                })
-            }
+            Err(std::fs::TryLockError::WouldBlock) => Some(written_holder(&path)),
             Ok(()) | Err(std::fs::TryLockError::Error(_)) => None,
         }
+    }
+}
+
+/// What the holder of lock file `path` wrote of itself (`pid <n> <host>`).
+fn written_holder(path: &Path) -> String {
+    match std::fs::read_to_string(path).unwrap_or_default().trim() {
+        "" => "another process".to_string(),
+        w => w.to_string(),
     }
 }
 

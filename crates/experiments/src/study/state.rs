@@ -22,11 +22,7 @@ pub enum RunState {
     Resumable { dir: PathBuf, progress: String },
     /// Being computed now by the process that holds its run lock (`pid <n> <host>`); a
     /// worker given it waits for that process and then reuses its result.
-    Running {
-        dir: PathBuf,
-        progress: String,
-        holder: String,
-    },
+    Running { progress: String, holder: String },
     /// Everything it takes from is published; it can start.
     Ready,
     /// Waits for these runs (ids) to be published.
@@ -66,9 +62,9 @@ impl fmt::Display for RunState {
             ),
             RunState::Finished { dir } => write!(f, "finished in {}, to publish", dir.display()),
             RunState::Resumable { progress, .. } => write!(f, "resumable {progress}"),
-            RunState::Running {
-                progress, holder, ..
-            } => write!(f, "running now ({holder}), {progress}"),
+            RunState::Running { progress, holder } => {
+                write!(f, "running now ({holder}), {progress}")
+            }
             RunState::Ready => write!(f, "ready"),
             RunState::Waiting { on } => write!(f, "waiting on {}", on.join(", ")),
             RunState::Blocked { reason } => write!(f, "blocked: {reason}"),
@@ -178,11 +174,7 @@ fn own_state(graph: &RunGraph, i: usize, spec: &Spec) -> RunState {
     if dir.is_dir() {
         let progress = progress_of(&dir);
         return match RunLock::holder(&dir) {
-            Some(holder) => RunState::Running {
-                dir,
-                progress,
-                holder,
-            },
+            Some(holder) => RunState::Running { progress, holder },
             None => RunState::Resumable { dir, progress },
         };
     }
