@@ -1,5 +1,6 @@
 //! Snapshots of unfinished runs: the resumable state of `<output>/<spec name>/seed*/`
-//! (training checkpoint, C2S2's finished groups, the fine-tune's checkpoint) copied into
+//! (training checkpoint, C2S2's finished groups, Network Slimming's sparsity phase, the
+//! fine-tune's checkpoint) copied into
 //! `results/in_progress/<spec name>/` with a README saying how to resume, so the state
 //! can be committed and resumed on another machine. `report` does not read it.
 use std::path::{Path, PathBuf};
@@ -8,7 +9,9 @@ use std::time::{Duration, SystemTime};
 use anyhow::{bail, Context, Result};
 
 /// The parts of a run directory that resuming needs (besides `spec.resolved.yaml`).
-const RESUMABLE_PARTS: [&str; 4] = ["checkpoint", "c2s2", "finetune", "metrics.csv"];
+/// `sparsity` is Network Slimming's sparsity phase: without it a run resumed in its
+/// fine-tune would train the phase again before it could cut the same channels.
+const RESUMABLE_PARTS: [&str; 5] = ["checkpoint", "c2s2", "sparsity", "finetune", "metrics.csv"];
 
 /// Copies tried before giving up on a run that keeps committing new state.
 const ATTEMPTS: usize = 5;
@@ -44,7 +47,8 @@ fn fingerprint(dir: &Path) -> Result<Vec<(PathBuf, u64, SystemTime)>> {
     Ok(out)
 }
 
-fn copy_tree(from: &Path, to: &Path) -> Result<()> {
+/// Copies file or folder `from` to `to`, recursively.
+pub(crate) fn copy_tree(from: &Path, to: &Path) -> Result<()> {
     if from.is_dir() {
         std::fs::create_dir_all(to).with_context(|| format!("creating {}", to.display()))?;
         for e in std::fs::read_dir(from)? {

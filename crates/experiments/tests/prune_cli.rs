@@ -117,6 +117,48 @@ fn every_method_prunes_the_pretrained_model() {
         kept, 36,
         "half of 72 channels go by the global threshold: {s}"
     );
+    assert!(
+        s["pruning"]["report"]["sparsity_phase_from"].is_null(),
+        "{s}"
+    );
+
+    // Another budget in the same spec folder copies the finished sparsity phase instead
+    // of training it again, and ends exactly where computing the phase itself ends.
+    let quarter = pr.replace("fraction: 0.5", "fraction: 0.25");
+    let first = run_dir(tmp.path(), "slimming");
+    let path = tmp.path().join("slimming_quarter.yaml");
+    std::fs::write(&path, spec(tmp.path(), "slimming", 1, &quarter)).unwrap();
+    let o = experiments(&[path.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", text(&o));
+    let shared_dir = std::fs::read_dir(tmp.path().join("slimming"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.is_dir() && *p != first)
+        .unwrap();
+    let shared: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(shared_dir.join("summary.json")).unwrap()).unwrap();
+    let fresh = run(
+        tmp.path(),
+        "slimming_fresh",
+        spec(tmp.path(), "slimming_fresh", 1, &quarter),
+    );
+    assert_eq!(
+        shared["pruning"]["report"]["sparsity_phase_from"],
+        first.file_name().unwrap().to_str().unwrap(),
+        "{shared}"
+    );
+    assert!(fresh["pruning"]["report"]["sparsity_phase_from"].is_null());
+    let losses = |s: &serde_json::Value| -> Vec<(serde_json::Value, serde_json::Value)> {
+        s["pruning"]["report"]["sparsity_history"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| (m["train_loss"].clone(), m["val_top1"].clone()))
+            .collect()
+    };
+    assert_eq!(losses(&shared), losses(&fresh));
+    assert_eq!(shared["pruning"]["layers"], fresh["pruning"]["layers"]);
+    assert_eq!(shared["test"], fresh["test"], "copied phase, same result");
 
     // Uniform L1-norm: one keep ratio in all nine inner layers, sized so that at least
     // 40% of the MACs go.

@@ -26,6 +26,9 @@ fn snapshot_copies_unfinished_runs_and_says_how_to_resume() {
     )
     .unwrap();
     fs::write(open.join("lock"), "").unwrap();
+    // A finished Network Slimming sparsity phase: the fine-tune's start, needed to resume.
+    fs::create_dir_all(open.join("sparsity/checkpoint")).unwrap();
+    fs::write(open.join("sparsity/phase.json"), r#"{"key": "k"}"#).unwrap();
     // A finished run: published, not resumed.
     let done = spec.join("seed1-bbbb");
     fs::create_dir_all(&done).unwrap();
@@ -53,6 +56,7 @@ fn snapshot_copies_unfinished_runs_and_says_how_to_resume() {
         .join("seed0-aaaa/finetune/checkpoint/state.json")
         .exists());
     assert!(snap.join("seed0-aaaa/spec.resolved.yaml").exists());
+    assert!(snap.join("seed0-aaaa/sparsity/phase.json").exists());
     assert!(
         !snap.join("seed0-aaaa/lock").exists(),
         "the lock is not state"

@@ -2,6 +2,7 @@
 //! [`selection::ChannelSelection`] per method), fine-tune the smaller network, and
 //! record everything in `summary.json`.
 pub mod selection;
+pub mod sparsity_phase;
 
 use std::path::Path;
 use std::time::Instant;

@@ -14,6 +14,7 @@ use pruner::{
 use tch::nn::VarStore;
 use tch::Device;
 
+use super::sparsity_phase;
 use crate::data::{resolve_root, DataSplits};
 use crate::model_dir::{load_model_dir, read_model_config};
 use crate::resolve::{model_config, train_config};
@@ -177,6 +178,19 @@ impl ChannelSelection for Slimming<'_> {
             tensors: bn_scale_names(&start.config)?,
             strength: sl.sparsity,
         }));
+        // The same phase finished by another point of the curve: copy it, train nothing.
+        let key = sparsity_phase::phase_key(run.spec, run.seed, sl);
+        let shared_from = match sparsity_phase::find_finished(run.dir, run.seed, &key) {
+            Some(from) if sparsity_phase::adopt(&from, run.dir)? => {
+                tracing::info!(
+                    "{}: sparsity phase copied from {} (same start, data, training and seed)",
+                    sc.label,
+                    from.display()
+                );
+                from.file_name().map(|n| n.to_string_lossy().into_owned())
+            }
+            _ => None,
+        };
         let out = fit(
             start.net.as_ref(),
             &start.vs,
@@ -185,19 +199,24 @@ impl ChannelSelection for Slimming<'_> {
                 train: run.data.train.as_ref(),
                 val: run.data.val(),
             },
-            &run.dir.join("sparsity"),
+            &run.dir.join(sparsity_phase::PHASE_DIR),
         )?;
         if !out.finished {
             return Ok(None);
         }
+        sparsity_phase::mark_finished(run.dir, &key)?;
         let masks = slimming_masks(&start.config, &start.vs, sl.budget(), sl.min_channels)
             .context("prune.slimming: sizing the global threshold")?;
         let pruned = remove_channels(&start.config, &start.vs, &masks)?;
         Ok(Some(Selected {
             start_test: Some(start_test),
             pruned,
+            // The phase's own training time, also when copied: what the method costs.
             recorded_seconds: Some(out.history.iter().map(|m| m.train_seconds).sum()),
-            report: serde_json::json!({ "sparsity_history": out.history }),
+            report: serde_json::json!({
+                "sparsity_history": out.history,
+                "sparsity_phase_from": shared_from,
+            }),
             options: serde_json::to_value(sl)?,
         }))
     }
