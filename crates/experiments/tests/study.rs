@@ -396,9 +396,10 @@ fn assert_published_runs_are_found(study: &str, setting: &str) -> usize {
             assert_eq!(state, "done", "{study}: {run} is committed:\n{p}");
             done += 1;
         } else {
-            // (resumable: started in this checkout's runs/, as a clone never is)
+            // (resumable or running now: started in this checkout's runs/, as a clone
+            // never is)
             assert!(
-                ["ready", "waiting", "resumable"].contains(&state),
+                ["ready", "waiting", "resumable", "running now"].contains(&state),
                 "{study}: {run} is {state}:\n{p}"
             );
         }

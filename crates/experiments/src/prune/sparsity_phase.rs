@@ -4,7 +4,7 @@
 //! budget the global threshold is sized to afterwards, so the points of a curve (one
 //! spec, one seed, a different `macs_pruned_pct` each) would compute it again and again,
 //! to the same bits. A finished phase is marked with a key of what it computed; a later
-//! run of the same spec folder copies a sibling's marked phase into its own run
+//! run of the same spec folder copies a sibling's finished phase of that key into its own run
 //! directory and resumes from it (a finished checkpoint: nothing left to train), so each
 //! run directory stays complete on its own and the copy gives the same result as
 //! computing the phase (the data order is seeded per epoch, not by what ran before).
@@ -60,8 +60,28 @@ fn mark_of(run_dir: &Path) -> Option<PhaseMark> {
     serde_json::from_slice(&bytes).ok()
 }
 
+/// What the finished phase in run directory `dir` (seed `seed`) computed: its mark; for
+/// a run directory from before marks were written, the key its `spec.resolved.yaml`
+/// gives, provided that spec still reproduces the directory's run key (so the start
+/// weights it names are unchanged) and the phase's checkpoint holds every sparsity epoch.
+fn finished_key(dir: &Path, seed: u64) -> Option<String> {
+    if let Some(m) = mark_of(dir) {
+        return Some(m.key);
+    }
+    let spec = Spec::load(&dir.join("spec.resolved.yaml")).ok()?;
+    let name = dir.file_name()?.to_string_lossy().into_owned();
+    if name != format!("seed{seed}-{}", crate::run_key::run_key(&spec, seed)) {
+        return None;
+    }
+    let options = spec.prune.as_ref()?.slimming.clone()?;
+    let state = dir.join(PHASE_DIR).join("checkpoint").join("state.json");
+    let state: serde_json::Value = serde_json::from_slice(&std::fs::read(state).ok()?).ok()?;
+    let epochs = state["state"]["epochs_done"].as_u64()?;
+    (epochs >= options.sparsity_epochs as u64).then(|| phase_key(&spec, seed, &options))
+}
+
 /// A sibling of `run_dir` (a run directory of the same spec folder, the same seed
-/// prefix) holding a finished phase marked `key`; the first in name order.
+/// prefix) holding a finished phase that computed `key`; the first in name order.
 pub fn find_finished(run_dir: &Path, seed: u64, key: &str) -> Option<PathBuf> {
     let parent = run_dir.parent()?;
     let prefix = format!("seed{seed}-");
@@ -78,7 +98,7 @@ pub fn find_finished(run_dir: &Path, seed: u64, key: &str) -> Option<PathBuf> {
     siblings.sort();
     siblings
         .into_iter()
-        .find(|p| mark_of(p).is_some_and(|m| m.key == key))
+        .find(|p| finished_key(p, seed).is_some_and(|k| k == key))
 }
 
 /// Copies `from`'s finished phase into `run_dir` (staged beside it, then renamed, so an
@@ -145,6 +165,42 @@ mod tests {
             ),
             base
         );
+    }
+
+    #[test]
+    fn an_unmarked_finished_phase_counts_when_its_spec_reproduces_its_run_key() {
+        let tmp = tempfile::tempdir().unwrap();
+        let text = |pct: f64| {
+            format!(
+                "name: s\nmodel: {{ arch: resnet20_cifar }}\ndataset: {{ name: cifar10, root: d }}\n\
+                 train: {{ epochs: 15, optimizer: {{ lr: 0.1 }}, lr_schedule: {{ kind: cosine }} }}\n\
+                 prune:\n  method: slimming\n  from: nowhere\n  \
+                 slimming: {{ sparsity: 1.0e-4, sparsity_epochs: 5, macs_pruned_pct: {pct} }}\n"
+            )
+        };
+        let old_spec = Spec::parse(&text(40.0), Path::new("s.yaml")).unwrap();
+        let old = tmp
+            .path()
+            .join(format!("seed0-{}", crate::run_key::run_key(&old_spec, 0)));
+        std::fs::create_dir_all(old.join("sparsity/checkpoint")).unwrap();
+        std::fs::write(old.join("spec.resolved.yaml"), text(40.0)).unwrap();
+        let state = |epochs: u64| format!(r#"{{"state": {{"epochs_done": {epochs}}}}}"#);
+        std::fs::write(old.join("sparsity/checkpoint/state.json"), state(5)).unwrap();
+
+        let new_spec = Spec::parse(&text(60.0), Path::new("s.yaml")).unwrap();
+        let sl = new_spec.prune.as_ref().unwrap().slimming.clone().unwrap();
+        let key = phase_key(&new_spec, 0, &sl);
+        let me = tmp.path().join("seed0-new");
+        std::fs::create_dir_all(&me).unwrap();
+        assert_eq!(find_finished(&me, 0, &key), Some(old.clone()));
+        // An unfinished phase does not count.
+        std::fs::write(old.join("sparsity/checkpoint/state.json"), state(4)).unwrap();
+        assert_eq!(find_finished(&me, 0, &key), None);
+        // Nor does one whose spec no longer gives the directory's key (changed inputs).
+        std::fs::write(old.join("sparsity/checkpoint/state.json"), state(5)).unwrap();
+        let moved = tmp.path().join("seed0-000000000000");
+        std::fs::rename(&old, &moved).unwrap();
+        assert_eq!(find_finished(&me, 0, &key), None);
     }
 
     #[test]
