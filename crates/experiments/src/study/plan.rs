@@ -87,7 +87,8 @@ pub struct Estimate {
 /// selection phase (uniform L1-norm's is a bisection over widths: none to speak of)
 /// may use any record of the architecture (an upper bound for a pruned
 /// model). Records of the study's setting are preferred; epoch times are scaled to the
-/// run's training images. `None`: no such record, or the data set is not here to count.
+/// run's training images. A Network Slimming run whose sparsity phase is already there
+/// (see [`crate::prune::sparsity_phase`]) counts its fine-tune only. `None`: no such record, or the data set is not here to count.
 pub fn estimate(
     spec: &Spec,
     method: &str,
@@ -95,6 +96,7 @@ pub fn estimate(
     images: usize,
     records: &[RateRecord],
 ) -> Option<Estimate> {
+    let selection_done = sparsity_phase_done(spec);
     // Records of the same table first (the same model, data and machine class), then
     // any.
     let in_setting: Vec<RateRecord> = records
@@ -102,8 +104,22 @@ pub fn estimate(
         .filter(|r| r.path.components().any(|c| c.as_os_str() == setting))
         .cloned()
         .collect();
-    estimate_from(spec, method, images as f64, &in_setting)
-        .or_else(|| estimate_from(spec, method, images as f64, records))
+    estimate_from(spec, method, images as f64, &in_setting, selection_done)
+        .or_else(|| estimate_from(spec, method, images as f64, records, selection_done))
+}
+
+/// True when `spec` is Network Slimming and its spec folder holds a finished sparsity
+/// phase of the same key: the run copies it and trains only its fine-tune.
+fn sparsity_phase_done(spec: &Spec) -> bool {
+    let Ok(Some(crate::spec::Pruning::Slimming { options, .. })) = spec.pruning() else {
+        return false;
+    };
+    spec.seeds.iter().all(|&seed| {
+        let key = crate::prune::sparsity_phase::phase_key(spec, seed, &options);
+        // A name no run directory has: every directory of the seed is a sibling.
+        let probe = spec.output.join(&spec.name).join(format!("seed{seed}-"));
+        crate::prune::sparsity_phase::find_finished(&probe, seed, &key).is_some()
+    })
 }
 
 fn estimate_from(
@@ -111,6 +127,7 @@ fn estimate_from(
     method: &str,
     images: f64,
     records: &[RateRecord],
+    selection_done: bool,
 ) -> Option<Estimate> {
     // An epoch's time follows the images it trains on and the size of the model (the
     // unpruned one a pruning run starts from, on both sides).
@@ -150,9 +167,12 @@ fn estimate_from(
         .map(|r| {
             // Selection scales with C2S2's iterations and Network Slimming's sparsity
             // epochs (part of its selection time).
-            let selection = r.summary.pruning.as_ref().map_or(0.0, |p| {
-                p.selection_seconds * selection_scale(spec, &p.options)
-            });
+            let selection = match &r.summary.pruning {
+                Some(p) if !selection_done => {
+                    p.selection_seconds * selection_scale(spec, &p.options)
+                }
+                _ => 0.0,
+            };
             Estimate {
                 seconds: selection + epoch(r) * epochs,
                 from: r.path.clone(),
