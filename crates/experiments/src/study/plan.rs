@@ -88,7 +88,8 @@ pub struct Estimate {
 /// may use any record of the architecture (an upper bound for a pruned
 /// model). Records of the study's setting are preferred; epoch times are scaled to the
 /// run's training images. A Network Slimming run whose sparsity phase is already there
-/// (see [`crate::prune::sparsity_phase`]) counts its fine-tune only. `None`: no such record, or the data set is not here to count.
+/// (see [`crate::prune::sparsity_phase`]) counts its fine-tune only. `None`: no such
+/// record, or the data set is not here to count.
 pub fn estimate(
     spec: &Spec,
     method: &str,
