@@ -25,6 +25,8 @@ pub struct SnapshotRun {
     pub epochs_done: Option<u64>,
     /// C2S2 groups whose selection finished.
     pub c2s2_groups: Option<usize>,
+    /// Network Slimming's sparsity epochs in `sparsity/checkpoint/`.
+    pub sparsity_epochs: Option<u64>,
 }
 
 /// Every file below `dir` with its size and modification time: equal before and after a
@@ -62,8 +64,12 @@ pub(crate) fn copy_tree(from: &Path, to: &Path) -> Result<()> {
     Ok(())
 }
 
-fn json_at(path: &Path) -> Option<serde_json::Value> {
-    serde_json::from_str(&std::fs::read_to_string(path).ok()?).ok()
+/// The caller's state in a checkpoint manifest (`state.json`: `{format, generation,
+/// files, state}`, written by `engine::SnapshotDir`).
+fn manifest_state(path: &Path) -> Option<serde_json::Value> {
+    let mut v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).ok()?).ok()?;
+    Some(v.get_mut("state")?.take())
 }
 
 /// Copies the resumable parts of `run` into `to`, again until nothing in `run` changed
@@ -135,15 +141,16 @@ pub fn snapshot(
         let to = tmp.path().join(&dir_name);
         copy_stable(d, &to)?;
         // The fine-tune's checkpoint, when there is one, is the training that resumes.
-        let epochs_done = ["finetune/checkpoint/state.json", "checkpoint/state.json"]
-            .iter()
-            .find_map(|f| json_at(&to.join(f))?.get("epochs_done")?.as_u64());
-        let c2s2_groups = json_at(&to.join("c2s2/state.json"))
+        let epochs = |f: &str| manifest_state(&to.join(f))?.get("epochs_done")?.as_u64();
+        let epochs_done =
+            epochs("finetune/checkpoint/state.json").or_else(|| epochs("checkpoint/state.json"));
+        let c2s2_groups = manifest_state(&to.join("c2s2/state.json"))
             .and_then(|v| Some(v.get("report")?.get("groups")?.as_array()?.len()));
         runs.push(SnapshotRun {
             dir_name,
             epochs_done,
             c2s2_groups,
+            sparsity_epochs: epochs("sparsity/checkpoint/state.json"),
         });
     }
     if runs.is_empty() {
@@ -185,6 +192,11 @@ fn readme(
     md.push_str("```\n\nthen run the spec or the study that holds it again; it resumes from this state.\n\nState per run directory:\n");
     for r in runs {
         let mut line = format!("- `{}`:", r.dir_name);
+        if let Some(e) = r.sparsity_epochs {
+            line.push_str(&format!(
+                " Network Slimming sparsity phase after {e} epochs;"
+            ));
+        }
         if let Some(e) = r.epochs_done {
             line.push_str(&format!(" training checkpoint after {e} epochs;"));
         }

@@ -15,20 +15,29 @@ fn snapshot_copies_unfinished_runs_and_says_how_to_resume() {
     fs::create_dir_all(open.join("c2s2")).unwrap();
     fs::create_dir_all(open.join("finetune/checkpoint")).unwrap();
     fs::write(open.join("spec.resolved.yaml"), "name: tiny\n").unwrap();
+    // (checkpoint manifests as engine::SnapshotDir writes them: the state under `state`)
     fs::write(
         open.join("c2s2/state.json"),
-        r#"{"version": 1, "report": {"groups": [{}, {}]}}"#,
+        r#"{"format": "c2s2-snapshot/1", "generation": 2, "files": {},
+            "state": {"version": 1, "report": {"groups": [{}, {}]}}}"#,
     )
     .unwrap();
     fs::write(
         open.join("finetune/checkpoint/state.json"),
-        r#"{"epochs_done": 3}"#,
+        r#"{"format": "c2s2-snapshot/1", "generation": 3, "files": {},
+            "state": {"version": 1, "epochs_done": 3, "history": []}}"#,
     )
     .unwrap();
     fs::write(open.join("lock"), "").unwrap();
     // A finished Network Slimming sparsity phase: the fine-tune's start, needed to resume.
     fs::create_dir_all(open.join("sparsity/checkpoint")).unwrap();
     fs::write(open.join("sparsity/phase.json"), r#"{"key": "k"}"#).unwrap();
+    fs::write(
+        open.join("sparsity/checkpoint/state.json"),
+        r#"{"format": "c2s2-snapshot/1", "generation": 5, "files": {},
+            "state": {"version": 1, "epochs_done": 5, "history": []}}"#,
+    )
+    .unwrap();
     // A finished run: published, not resumed.
     let done = spec.join("seed1-bbbb");
     fs::create_dir_all(&done).unwrap();
@@ -68,6 +77,7 @@ fn snapshot_copies_unfinished_runs_and_says_how_to_resume() {
     let readme = fs::read_to_string(snap.join("README.md")).unwrap();
     assert!(
         readme.contains("training checkpoint after 3 epochs;")
+            && readme.contains("Network Slimming sparsity phase after 5 epochs;")
             && readme.contains("C2S2 selection state with 2 finished group(s);")
             && readme.contains("Paused once.")
             && readme.contains(&format!("cp -r {}/seed0-aaaa", snap.display())),
