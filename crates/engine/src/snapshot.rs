@@ -219,6 +219,20 @@ impl SnapshotDir {
         }
     }
 
+    /// The committed state alone, without reading or checking the files it names: for
+    /// telling how far a run got (listings, snapshots), not for resuming it. `None` when
+    /// nothing was committed here or the manifest cannot be read.
+    pub fn committed_state<S: DeserializeOwned>(&self) -> Option<S> {
+        #[derive(Deserialize)]
+        struct StateOnly<S> {
+            state: S,
+        }
+        let bytes = fs::read(self.manifest_path()).ok()?;
+        serde_json::from_slice::<StateOnly<S>>(&bytes)
+            .ok()
+            .map(|m| m.state)
+    }
+
     /// The committed snapshot, or `None` when nothing was ever committed here. Every
     /// file is checked against its recorded size and SHA-256.
     pub fn load<S: DeserializeOwned>(&self) -> Result<Option<Loaded<S>>, EngineError> {

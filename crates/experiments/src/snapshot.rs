@@ -64,12 +64,9 @@ pub(crate) fn copy_tree(from: &Path, to: &Path) -> Result<()> {
     Ok(())
 }
 
-/// The caller's state in a checkpoint manifest (`state.json`: `{format, generation,
-/// files, state}`, written by `engine::SnapshotDir`).
-fn manifest_state(path: &Path) -> Option<serde_json::Value> {
-    let mut v: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(path).ok()?).ok()?;
-    Some(v.get_mut("state")?.take())
+/// The committed state of the checkpoint (an `engine::SnapshotDir`) in folder `dir`.
+fn committed_state(dir: &Path) -> Option<serde_json::Value> {
+    engine::SnapshotDir::new(dir).committed_state()
 }
 
 /// Copies the resumable parts of `run` into `to`, again until nothing in `run` changed
@@ -141,16 +138,15 @@ pub fn snapshot(
         let to = tmp.path().join(&dir_name);
         copy_stable(d, &to)?;
         // The fine-tune's checkpoint, when there is one, is the training that resumes.
-        let epochs = |f: &str| manifest_state(&to.join(f))?.get("epochs_done")?.as_u64();
-        let epochs_done =
-            epochs("finetune/checkpoint/state.json").or_else(|| epochs("checkpoint/state.json"));
-        let c2s2_groups = manifest_state(&to.join("c2s2/state.json"))
+        let epochs = |f: &str| committed_state(&to.join(f))?.get("epochs_done")?.as_u64();
+        let epochs_done = epochs("finetune/checkpoint").or_else(|| epochs("checkpoint"));
+        let c2s2_groups = committed_state(&to.join("c2s2"))
             .and_then(|v| Some(v.get("report")?.get("groups")?.as_array()?.len()));
         runs.push(SnapshotRun {
             dir_name,
             epochs_done,
             c2s2_groups,
-            sparsity_epochs: epochs("sparsity/checkpoint/state.json"),
+            sparsity_epochs: epochs("sparsity/checkpoint"),
         });
     }
     if runs.is_empty() {

@@ -74,9 +74,9 @@ fn finished_key(dir: &Path, seed: u64) -> Option<String> {
         return None;
     }
     let options = spec.prune.as_ref()?.slimming.clone()?;
-    let state = dir.join(PHASE_DIR).join("checkpoint").join("state.json");
-    let state: serde_json::Value = serde_json::from_slice(&std::fs::read(state).ok()?).ok()?;
-    let epochs = state["state"]["epochs_done"].as_u64()?;
+    let state: serde_json::Value =
+        engine::SnapshotDir::new(dir.join(PHASE_DIR).join("checkpoint")).committed_state()?;
+    let epochs = state["epochs_done"].as_u64()?;
     (epochs >= options.sparsity_epochs as u64).then(|| phase_key(&spec, seed, &options))
 }
 
@@ -129,13 +129,17 @@ pub fn adopt(from: &Path, run_dir: &Path) -> Result<bool> {
 mod tests {
     use super::*;
 
-    fn key(slimming: &str, seed: u64) -> String {
-        let text = format!(
+    /// A Network Slimming spec with `slimming` as its options.
+    fn spec_text(slimming: &str) -> String {
+        format!(
             "name: s\nmodel: {{ arch: resnet20_cifar }}\ndataset: {{ name: cifar10, root: d }}\n\
-             train: {{ epochs: 15, optimizer: {{ lr: 0.1 }}, lr_schedule: {{ kind: cosine }} }}\nprune:\n  method: slimming\n  from: nowhere\n  \
-             slimming: {slimming}\n"
-        );
-        let spec = Spec::parse(&text, Path::new("s.yaml")).unwrap();
+             train: {{ epochs: 15, optimizer: {{ lr: 0.1 }}, lr_schedule: {{ kind: cosine }} }}\n\
+             prune:\n  method: slimming\n  from: nowhere\n  slimming: {slimming}\n"
+        )
+    }
+
+    fn key(slimming: &str, seed: u64) -> String {
+        let spec = Spec::parse(&spec_text(slimming), Path::new("s.yaml")).unwrap();
         let sl = spec.prune.as_ref().unwrap().slimming.clone().unwrap();
         phase_key(&spec, seed, &sl)
     }
@@ -171,12 +175,9 @@ mod tests {
     fn an_unmarked_finished_phase_counts_when_its_spec_reproduces_its_run_key() {
         let tmp = tempfile::tempdir().unwrap();
         let text = |pct: f64| {
-            format!(
-                "name: s\nmodel: {{ arch: resnet20_cifar }}\ndataset: {{ name: cifar10, root: d }}\n\
-                 train: {{ epochs: 15, optimizer: {{ lr: 0.1 }}, lr_schedule: {{ kind: cosine }} }}\n\
-                 prune:\n  method: slimming\n  from: nowhere\n  \
-                 slimming: {{ sparsity: 1.0e-4, sparsity_epochs: 5, macs_pruned_pct: {pct} }}\n"
-            )
+            spec_text(&format!(
+                "{{ sparsity: 1.0e-4, sparsity_epochs: 5, macs_pruned_pct: {pct} }}"
+            ))
         };
         let old_spec = Spec::parse(&text(40.0), Path::new("s.yaml")).unwrap();
         let old = tmp

@@ -194,10 +194,9 @@ fn progress_of(dir: &Path) -> String {
             if p.is_dir() && depth < 3 {
                 stack.push((p, depth + 1));
             } else if p.file_name().is_some_and(|f| f == "state.json") {
-                let epochs = std::fs::read(&p)
-                    .ok()
-                    .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
-                    .and_then(|v| v["state"]["epochs_done"].as_u64());
+                let epochs = engine::SnapshotDir::new(&d)
+                    .committed_state::<serde_json::Value>()
+                    .and_then(|v| v["epochs_done"].as_u64());
                 if let Some(e) = epochs {
                     best = Some(best.map_or(e, |b| b.max(e)));
                 }
