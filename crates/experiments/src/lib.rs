@@ -14,6 +14,7 @@ pub mod prune;
 pub mod resolve;
 pub mod run;
 pub mod run_key;
+pub mod run_progress;
 pub mod snapshot;
 pub mod spec;
 pub mod study;

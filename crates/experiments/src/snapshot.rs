@@ -8,6 +8,8 @@ use std::time::{Duration, SystemTime};
 
 use anyhow::{bail, Context, Result};
 
+use crate::run_progress::RunProgress;
+
 /// The parts of a run directory that resuming needs (besides `spec.resolved.yaml`).
 /// `sparsity` is Network Slimming's sparsity phase: without it a run resumed in its
 /// fine-tune would train the phase again before it could cut the same channels.
@@ -21,12 +23,8 @@ const ATTEMPTS: usize = 5;
 pub struct SnapshotRun {
     /// The run directory's name (`seed0-<key>`).
     pub dir_name: String,
-    /// Epochs in the training checkpoint (`checkpoint/` or `finetune/checkpoint/`).
-    pub epochs_done: Option<u64>,
-    /// C2S2 groups whose selection finished.
-    pub c2s2_groups: Option<usize>,
-    /// Network Slimming's sparsity epochs in `sparsity/checkpoint/`.
-    pub sparsity_epochs: Option<u64>,
+    /// What its checkpoints committed.
+    pub progress: RunProgress,
 }
 
 /// Every file below `dir` with its size and modification time: equal before and after a
@@ -62,11 +60,6 @@ pub(crate) fn copy_tree(from: &Path, to: &Path) -> Result<()> {
             .with_context(|| format!("copying {} to {}", from.display(), to.display()))?;
     }
     Ok(())
-}
-
-/// The committed state of the checkpoint (an `engine::SnapshotDir`) in folder `dir`.
-fn committed_state(dir: &Path) -> Option<serde_json::Value> {
-    engine::SnapshotDir::new(dir).committed_state()
 }
 
 /// Copies the resumable parts of `run` into `to`, again until nothing in `run` changed
@@ -137,16 +130,9 @@ pub fn snapshot(
         }
         let to = tmp.path().join(&dir_name);
         copy_stable(d, &to)?;
-        // The fine-tune's checkpoint, when there is one, is the training that resumes.
-        let epochs = |f: &str| committed_state(&to.join(f))?.get("epochs_done")?.as_u64();
-        let epochs_done = epochs("finetune/checkpoint").or_else(|| epochs("checkpoint"));
-        let c2s2_groups = committed_state(&to.join("c2s2"))
-            .and_then(|v| Some(v.get("report")?.get("groups")?.as_array()?.len()));
         runs.push(SnapshotRun {
             dir_name,
-            epochs_done,
-            c2s2_groups,
-            sparsity_epochs: epochs("sparsity/checkpoint"),
+            progress: RunProgress::read(&to),
         });
     }
     if runs.is_empty() {
@@ -188,15 +174,16 @@ fn readme(
     md.push_str("```\n\nthen run the spec or the study that holds it again; it resumes from this state.\n\nState per run directory:\n");
     for r in runs {
         let mut line = format!("- `{}`:", r.dir_name);
-        if let Some(e) = r.sparsity_epochs {
+        let p = &r.progress;
+        if let Some(e) = p.sparsity_epochs {
             line.push_str(&format!(
                 " Network Slimming sparsity phase after {e} epochs;"
             ));
         }
-        if let Some(e) = r.epochs_done {
+        if let Some(e) = p.epochs_done {
             line.push_str(&format!(" training checkpoint after {e} epochs;"));
         }
-        if let Some(g) = r.c2s2_groups {
+        if let Some(g) = p.c2s2_groups {
             line.push_str(&format!(
                 " C2S2 selection state with {g} finished group(s);"
             ));

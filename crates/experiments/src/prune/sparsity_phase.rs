@@ -74,9 +74,7 @@ fn finished_key(dir: &Path, seed: u64) -> Option<String> {
         return None;
     }
     let options = spec.prune.as_ref()?.slimming.clone()?;
-    let state: serde_json::Value =
-        engine::SnapshotDir::new(dir.join(PHASE_DIR).join("checkpoint")).committed_state()?;
-    let epochs = state["epochs_done"].as_u64()?;
+    let epochs = crate::run_progress::RunProgress::read(dir).sparsity_epochs?;
     (epochs >= options.sparsity_epochs as u64).then(|| phase_key(&spec, seed, &options))
 }
 

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use super::graph::RunGraph;
 use super::state::RunState;
+use crate::run_progress::RunProgress;
 use crate::spec::{DeviceSpec, Spec};
 use crate::summary::Summary;
 
@@ -88,16 +89,20 @@ pub struct Estimate {
 /// may use any record of the architecture (an upper bound for a pruned
 /// model). Records of the study's setting are preferred; epoch times are scaled to the
 /// run's training images. A Network Slimming run whose sparsity phase is already there
-/// (see [`crate::prune::sparsity_phase`]) counts its fine-tune only. `None`: no such
-/// record, or the data set is not here to count.
+/// (see [`crate::prune::sparsity_phase`]) counts its fine-tune only. A started run
+/// (`progress`) counts what is left: the epochs after its checkpoint (its selection is
+/// over once training started), or the sparsity epochs left; C2S2's finished groups do
+/// not shorten the estimate (how many groups a selection takes is not known before).
+/// `None`: no such record, or the data set is not here to count.
 pub fn estimate(
     spec: &Spec,
     method: &str,
     setting: &str,
     images: usize,
     records: &[RateRecord],
+    progress: Option<&RunProgress>,
 ) -> Option<Estimate> {
-    let selection_done = sparsity_phase_done(spec);
+    let left = Left::of(spec, progress);
     // Records of the same table first (the same model, data and machine class), then
     // any.
     let in_setting: Vec<RateRecord> = records
@@ -105,8 +110,45 @@ pub fn estimate(
         .filter(|r| r.path.components().any(|c| c.as_os_str() == setting))
         .cloned()
         .collect();
-    estimate_from(spec, method, images as f64, &in_setting, selection_done)
-        .or_else(|| estimate_from(spec, method, images as f64, records, selection_done))
+    estimate_from(spec, method, images as f64, &in_setting, left)
+        .or_else(|| estimate_from(spec, method, images as f64, records, left))
+}
+
+/// The share of a run's selection phase and the epochs still to compute.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Left {
+    /// 1: all of the selection; 0: none.
+    selection: f64,
+    epochs: f64,
+}
+
+impl Left {
+    fn of(spec: &Spec, progress: Option<&RunProgress>) -> Self {
+        let epochs = spec.train.epochs as f64;
+        let p = progress.cloned().unwrap_or_default();
+        if let Some(done) = p.epochs_done {
+            return Self {
+                selection: 0.0,
+                epochs: (epochs - done as f64).max(0.0),
+            };
+        }
+        if sparsity_phase_done(spec) {
+            return Self {
+                selection: 0.0,
+                epochs,
+            };
+        }
+        let selection = match (
+            spec.prune.as_ref().and_then(|p| p.slimming.as_ref()),
+            p.sparsity_epochs,
+        ) {
+            (Some(sl), Some(done)) if sl.sparsity_epochs > 0 => {
+                (1.0 - done as f64 / sl.sparsity_epochs as f64).max(0.0)
+            }
+            _ => 1.0,
+        };
+        Self { selection, epochs }
+    }
 }
 
 /// True when `spec` is Network Slimming and its spec folder holds a finished sparsity
@@ -128,7 +170,7 @@ fn estimate_from(
     method: &str,
     images: f64,
     records: &[RateRecord],
-    selection_done: bool,
+    left: Left,
 ) -> Option<Estimate> {
     // An epoch's time follows the images it trains on and the size of the model (the
     // unpruned one a pruning run starts from, on both sides).
@@ -158,7 +200,7 @@ fn estimate_from(
             && r.summary.device.starts_with(device)
             && r.summary.epochs > 0
     };
-    let epochs = spec.train.epochs as f64;
+    let epochs = left.epochs;
     // The median over every record of the same method (times vary with the load of
     // the machine they ran on).
     let mut own: Vec<Estimate> = records
@@ -168,12 +210,9 @@ fn estimate_from(
         .map(|r| {
             // Selection scales with C2S2's iterations and Network Slimming's sparsity
             // epochs (part of its selection time).
-            let selection = match &r.summary.pruning {
-                Some(p) if !selection_done => {
-                    p.selection_seconds * selection_scale(spec, &p.options)
-                }
-                _ => 0.0,
-            };
+            let selection = r.summary.pruning.as_ref().map_or(0.0, |p| {
+                left.selection * p.selection_seconds * selection_scale(spec, &p.options)
+            });
             Estimate {
                 seconds: selection + epoch(r) * epochs,
                 from: r.path.clone(),
@@ -262,9 +301,16 @@ pub fn render(graph: &RunGraph, states: &[RunState]) -> String {
         .max()
         .unwrap_or(3)
         .max(3);
+    let mwidth = graph
+        .nodes
+        .iter()
+        .map(|n| n.method_name().len())
+        .max()
+        .unwrap_or(6)
+        .max(6);
     let _ = writeln!(
         out,
-        "{:width$}  {:9}  {:9}  state",
+        "{:width$}  {:mwidth$}  {:10}  state",
         "run", "method", "estimate"
     );
     let mut counts = std::collections::HashMap::new();
@@ -294,6 +340,7 @@ pub fn render(graph: &RunGraph, states: &[RunState]) -> String {
                     &study.section.setting,
                     images?,
                     &records,
+                    s.progress(),
                 )
             });
             match e {
@@ -309,7 +356,7 @@ pub fn render(graph: &RunGraph, states: &[RunState]) -> String {
         };
         let _ = writeln!(
             out,
-            "{:width$}  {:9}  {:9}  {s}",
+            "{:width$}  {:mwidth$}  {:10}  {s}",
             n.id,
             n.method_name(),
             est
@@ -346,4 +393,64 @@ pub fn render(graph: &RunGraph, states: &[RunState]) -> String {
     }
     out.push('\n');
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A Network Slimming spec (15 fine-tune epochs, 10 sparsity epochs) writing under
+    /// `output`.
+    fn slimming(output: &Path) -> Spec {
+        let text = format!(
+            "name: s\noutput: {}\nmodel: {{ arch: resnet20_cifar }}\n\
+             dataset: {{ name: cifar10, root: d }}\n\
+             train: {{ epochs: 15, optimizer: {{ lr: 0.1 }}, lr_schedule: {{ kind: cosine }} }}\n\
+             prune:\n  method: slimming\n  from: nowhere\n  \
+             slimming: {{ sparsity: 1.0e-4, sparsity_epochs: 10, fraction: 0.5 }}\n",
+            output.display()
+        );
+        Spec::parse(&text, Path::new("s.yaml")).unwrap()
+    }
+
+    #[test]
+    fn a_started_run_counts_what_is_left() {
+        let tmp = tempfile::tempdir().unwrap();
+        let spec = slimming(tmp.path());
+        let left = |p: RunProgress| Left::of(&spec, Some(&p));
+        let full = Left {
+            selection: 1.0,
+            epochs: 15.0,
+        };
+        assert_eq!(Left::of(&spec, None), full);
+        assert_eq!(left(RunProgress::default()), full);
+        let sparsity = RunProgress {
+            sparsity_epochs: Some(4),
+            ..RunProgress::default()
+        };
+        assert_eq!(
+            left(sparsity.clone()),
+            Left {
+                selection: 0.6,
+                epochs: 15.0
+            }
+        );
+        // Fine-tuning started: the selection is over.
+        let finetune = RunProgress {
+            epochs_done: Some(5),
+            ..sparsity
+        };
+        assert_eq!(
+            left(finetune),
+            Left {
+                selection: 0.0,
+                epochs: 10.0
+            }
+        );
+        let past_the_end = RunProgress {
+            epochs_done: Some(20),
+            ..RunProgress::default()
+        };
+        assert_eq!(left(past_the_end).epochs, 0.0);
+    }
 }

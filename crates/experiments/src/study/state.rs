@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use super::graph::{RunGraph, Source};
 use crate::lock::RunLock;
 use crate::run_key::{hashed_inputs, identity_without_files, run_dir, run_key};
+use crate::run_progress::RunProgress;
 use crate::spec::Spec;
 
 /// The state of one run.
@@ -19,10 +20,13 @@ pub enum RunState {
     /// Finished in its run directory, not yet published.
     Finished { dir: PathBuf },
     /// Started: its run directory holds a checkpoint.
-    Resumable { dir: PathBuf, progress: String },
+    Resumable { dir: PathBuf, progress: RunProgress },
     /// Being computed now by the process that holds its run lock (`pid <n> <host>`); a
     /// worker given it waits for that process and then reuses its result.
-    Running { progress: String, holder: String },
+    Running {
+        progress: RunProgress,
+        holder: String,
+    },
     /// Everything it takes from is published; it can start.
     Ready,
     /// Waits for these runs (ids) to be published.
@@ -48,6 +52,16 @@ impl RunState {
             self,
             RunState::Ready | RunState::Resumable { .. } | RunState::Running { .. }
         )
+    }
+
+    /// What a started run committed so far (resumable or running now).
+    pub fn progress(&self) -> Option<&RunProgress> {
+        match self {
+            RunState::Resumable { progress, .. } | RunState::Running { progress, .. } => {
+                Some(progress)
+            }
+            _ => None,
+        }
     }
 }
 
@@ -172,39 +186,11 @@ fn own_state(graph: &RunGraph, i: usize, spec: &Spec) -> RunState {
         return RunState::Finished { dir };
     }
     if dir.is_dir() {
-        let progress = progress_of(&dir);
+        let progress = RunProgress::read(&dir);
         return match RunLock::holder(&dir) {
             Some(holder) => RunState::Running { progress, holder },
             None => RunState::Resumable { dir, progress },
         };
     }
     RunState::Ready
-}
-
-/// How far a started run got, from the checkpoint manifests in its run directory.
-fn progress_of(dir: &Path) -> String {
-    let mut best: Option<u64> = None;
-    let mut stack = vec![(dir.to_path_buf(), 0)];
-    while let Some((d, depth)) = stack.pop() {
-        let Ok(rd) = std::fs::read_dir(&d) else {
-            continue;
-        };
-        for e in rd.flatten() {
-            let p = e.path();
-            if p.is_dir() && depth < 3 {
-                stack.push((p, depth + 1));
-            } else if p.file_name().is_some_and(|f| f == "state.json") {
-                let epochs = engine::SnapshotDir::new(&d)
-                    .committed_state::<serde_json::Value>()
-                    .and_then(|v| v["epochs_done"].as_u64());
-                if let Some(e) = epochs {
-                    best = Some(best.map_or(e, |b| b.max(e)));
-                }
-            }
-        }
-    }
-    match best {
-        Some(e) => format!("after epoch {e}"),
-        None => "(started, no epoch finished)".to_string(),
-    }
 }
